@@ -1,0 +1,31 @@
+//! aiocql's native core: a Cassandra/ScyllaDB driver for asyncio on the `scylla` crate.
+//!
+//! Python sees this crate as `aiocql._native`; the public API lives in `python/aiocql`.
+
+pub mod cluster;
+pub mod errors;
+pub mod result;
+pub mod runtime;
+pub mod session;
+pub mod statement;
+pub mod types;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<cluster::ClusterConfig>()?;
+    m.add_class::<session::Session>()?;
+    m.add_class::<statement::PreparedStatement>()?;
+    m.add_class::<result::ResultSet>()?;
+    m.add_class::<result::Row>()?;
+    m.add_class::<result::AsyncRowIterator>()?;
+    m.add_class::<result::Columns>()?;
+    m.add_class::<runtime::PendingRequest>()?;
+    m.add_class::<runtime::Ready>()?;
+    m.add_class::<runtime::LoopBridge>()?;
+    m.add_function(wrap_pyfunction!(cluster::connect, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::_reset_after_fork, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,440 @@
+//! `AsyncSession`: executing, preparing, and closing.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+use scylla::client::session::Session as ScyllaSession;
+use scylla::response::query_result::QueryResult;
+use scylla::response::PagingState;
+use scylla::statement::bound::BoundStatement;
+use scylla::statement::prepared::PreparedStatement as ScyllaPrepared;
+use scylla::statement::unprepared::Statement;
+
+use crate::errors::{type_error, value_error, DriverError, DriverResult};
+use crate::result::build_result_set;
+use crate::runtime::{completer, with_timeout, PendingRequest, Ready, Work};
+use crate::statement::{bind, has_parameters, PreparedStatement};
+
+/// Rows per page when `execute()` fetches a whole result.
+pub const DEFAULT_PAGE_SIZE: i32 = 5000;
+
+/// Prepared statements by (keyspace, query), so that parameterised string queries are prepared
+/// once per session. Least recently used entries go first.
+struct PreparedCache {
+    capacity: usize,
+    tick: u64,
+    entries: HashMap<(Option<String>, String), (ScyllaPrepared, u64)>,
+}
+
+impl PreparedCache {
+    fn new(capacity: usize) -> Self {
+        PreparedCache {
+            capacity,
+            tick: 0,
+            entries: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, key: &(Option<String>, String)) -> Option<ScyllaPrepared> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.entries.get_mut(key).map(|(prepared, used)| {
+            *used = tick;
+            prepared.clone()
+        })
+    }
+
+    fn insert(&mut self, key: (Option<String>, String), prepared: ScyllaPrepared) {
+        if self.capacity == 0 {
+            return;
+        }
+        self.tick += 1;
+        if self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
+            if let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+            {
+                self.entries.remove(&oldest);
+            }
+        }
+        self.entries.insert(key, (prepared, self.tick));
+    }
+}
+
+/// State shared by a session and its in-flight requests.
+pub struct SessionCore {
+    session: RwLock<Option<Arc<ScyllaSession>>>,
+    default_timeout: Option<Duration>,
+    prepared: Mutex<PreparedCache>,
+}
+
+impl SessionCore {
+    fn live(&self) -> DriverResult<Arc<ScyllaSession>> {
+        self.session
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(DriverError::Closed("Session is closed"))
+    }
+
+    fn cache_key(session: &ScyllaSession, query: &str) -> (Option<String>, String) {
+        (
+            session.get_keyspace().map(|k| k.as_str().to_owned()),
+            query.to_owned(),
+        )
+    }
+
+    fn cached(&self, key: &(Option<String>, String)) -> Option<ScyllaPrepared> {
+        self.prepared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+    }
+
+    fn remember(&self, key: (Option<String>, String), prepared: ScyllaPrepared) {
+        self.prepared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, prepared);
+    }
+}
+
+/// Reads every page of a bound statement.
+async fn fetch_all_bound(
+    session: &ScyllaSession,
+    bound: &BoundStatement,
+) -> DriverResult<Vec<QueryResult>> {
+    let mut pages = Vec::new();
+    let mut paging_state = PagingState::start();
+    loop {
+        let (page, next) = session
+            .execute_bound_single_page(bound, paging_state)
+            .await?;
+        pages.push(page);
+        match next.into_paging_control_flow() {
+            ControlFlow::Break(()) => return Ok(pages),
+            ControlFlow::Continue(state) => paging_state = state,
+        }
+    }
+}
+
+/// Reads every page of an unprepared statement without parameters.
+async fn fetch_all_unprepared(
+    session: &ScyllaSession,
+    statement: &Statement,
+) -> DriverResult<Vec<QueryResult>> {
+    let mut pages = Vec::new();
+    let mut paging_state = PagingState::start();
+    loop {
+        let (page, next) = session
+            .query_single_page(statement.clone(), (), paging_state)
+            .await?;
+        pages.push(page);
+        match next.into_paging_control_flow() {
+            ControlFlow::Break(()) => return Ok(pages),
+            ControlFlow::Continue(state) => paging_state = state,
+        }
+    }
+}
+
+/// Converts a user `timeout=` (seconds) into a duration, refusing nonsense before any I/O.
+pub fn parse_timeout(timeout: Option<f64>, default: Option<Duration>) -> PyResult<Option<Duration>> {
+    match timeout {
+        None => Ok(default),
+        Some(t) if t.is_finite() && t > 0.0 => Ok(Some(Duration::from_secs_f64(t))),
+        Some(t) => Err(value_error(format!(
+            "timeout must be a positive number of seconds or None, got {t}"
+        ))),
+    }
+}
+
+fn result_completer(result: DriverResult<Vec<QueryResult>>) -> crate::runtime::Completer {
+    completer(result, build_result_set)
+}
+
+/// A connection to the cluster that runs queries; create it with `await cluster.connect()`.
+///
+/// Create one session at start-up and share it: it multiplexes any number of concurrent
+/// requests over its connection pools. Every network call returns an awaitable and takes a
+/// keyword `timeout=` in seconds.
+#[pyclass(module = "aiocql", name = "AsyncSession", frozen, weakref)]
+pub struct Session {
+    core: Arc<SessionCore>,
+}
+
+impl Session {
+    pub fn new(
+        session: ScyllaSession,
+        default_timeout: Option<Duration>,
+        prepared_cache_size: usize,
+    ) -> Self {
+        Session {
+            core: Arc::new(SessionCore {
+                session: RwLock::new(Some(Arc::new(session))),
+                default_timeout,
+                prepared: Mutex::new(PreparedCache::new(prepared_cache_size)),
+            }),
+        }
+    }
+}
+
+#[pymethods]
+impl Session {
+    /// Run a CQL statement and return all its rows as an `AsyncResultSet`.
+    ///
+    /// `query` is a CQL string or a `PreparedStatement`. `parameters` fill its bind markers: a
+    /// sequence for `?` markers, a mapping for `:name` markers. A string with parameters is
+    /// prepared once and the prepared statement cached. Every page of the result is fetched.
+    ///
+    /// Raises `ParameterTypeError`/`ParameterValueError` for values that do not fit their
+    /// column (nothing is sent), server errors such as `InvalidRequest` or `SyntaxException`,
+    /// `OperationTimedOut` after `timeout` seconds, `ConnectionClosed` after `close()`.
+    ///
+    ///     rs = await session.execute("SELECT * FROM users WHERE id = ?", [user_id])
+    #[pyo3(signature = (query, parameters=None, *, timeout=None))]
+    fn execute(
+        &self,
+        query: Bound<'_, PyAny>,
+        parameters: Option<Bound<'_, PyAny>>,
+        timeout: Option<f64>,
+    ) -> PyResult<PendingRequest> {
+        let timeout = parse_timeout(timeout, self.core.default_timeout)?;
+        let core = self.core.clone();
+        if let Ok(prepared) = query.cast::<PreparedStatement>() {
+            let prepared = prepared.clone().unbind();
+            let parameters = parameters.map(Bound::unbind);
+            return Ok(PendingRequest::new(Box::new(move |py| {
+                let session = core.live()?;
+                let bound = bind(&prepared.get().inner, parameters.as_ref().map(|p| p.bind(py)))
+                    .map_err(|e| e.into_pyerr(py))?;
+                Ok(Box::pin(async move {
+                    let result = with_timeout(timeout, "request", async {
+                        fetch_all_bound(&session, &bound).await
+                    })
+                    .await;
+                    result_completer(result)
+                }) as Work)
+            })));
+        }
+        let Ok(text) = query.cast::<PyString>() else {
+            return Err(type_error(format!(
+                "query must be a str or a PreparedStatement, got {}",
+                crate::types::python_type_name(&query)
+            )));
+        };
+        let text = text.to_str()?.to_owned();
+        if !has_parameters(parameters.as_ref()) {
+            return Ok(PendingRequest::new(Box::new(move |_py| {
+                let session = core.live()?;
+                let mut statement = Statement::new(text);
+                statement.set_page_size(DEFAULT_PAGE_SIZE);
+                Ok(Box::pin(async move {
+                    let result = with_timeout(timeout, "request", async {
+                        fetch_all_unprepared(&session, &statement).await
+                    })
+                    .await;
+                    result_completer(result)
+                }) as Work)
+            })));
+        }
+        let parameters = parameters.map(Bound::unbind);
+        Ok(PendingRequest::new(Box::new(move |py| {
+            let session = core.live()?;
+            let key = SessionCore::cache_key(&session, &text);
+            if let Some(prepared) = core.cached(&key) {
+                let bound = bind(&prepared, parameters.as_ref().map(|p| p.bind(py)))
+                    .map_err(|e| e.into_pyerr(py))?;
+                return Ok(Box::pin(async move {
+                    let result = with_timeout(timeout, "request", async {
+                        fetch_all_bound(&session, &bound).await
+                    })
+                    .await;
+                    result_completer(result)
+                }) as Work);
+            }
+            // First use of this query text: prepare it, then bind. Binding needs the GIL, which
+            // is taken briefly on the I/O thread; later calls hit the cache and bind up front.
+            Ok(Box::pin(async move {
+                let result = with_timeout(timeout, "request", async {
+                    let mut statement = Statement::new(text);
+                    statement.set_page_size(DEFAULT_PAGE_SIZE);
+                    let prepared = session.prepare(statement).await?;
+                    core.remember(key, prepared.clone());
+                    let bound = Python::attach(|py| {
+                        bind(&prepared, parameters.as_ref().map(|p| p.bind(py)))
+                    })?;
+                    fetch_all_bound(&session, &bound).await
+                })
+                .await;
+                result_completer(result)
+            }) as Work)
+        })))
+    }
+
+    /// Prepare a statement on the cluster and return a `PreparedStatement`.
+    ///
+    /// Raises `SyntaxException` or `InvalidRequest` when the server rejects the statement.
+    ///
+    ///     insert = await session.prepare("INSERT INTO users (id, name) VALUES (?, ?)")
+    #[pyo3(signature = (query, *, timeout=None))]
+    fn prepare(&self, query: &str, timeout: Option<f64>) -> PyResult<PendingRequest> {
+        let timeout = parse_timeout(timeout, self.core.default_timeout)?;
+        let core = self.core.clone();
+        let text = query.to_owned();
+        Ok(PendingRequest::new(Box::new(move |_py| {
+            let session = core.live()?;
+            Ok(Box::pin(async move {
+                let result = with_timeout(timeout, "prepare", async {
+                    let mut statement = Statement::new(text.clone());
+                    statement.set_page_size(DEFAULT_PAGE_SIZE);
+                    let prepared = session.prepare(statement).await?;
+                    core.remember(SessionCore::cache_key(&session, &text), prepared.clone());
+                    Ok(prepared)
+                })
+                .await;
+                completer(result, |py, prepared| {
+                    Ok(Py::new(py, PreparedStatement { inner: prepared })?.into_any())
+                })
+            }) as Work)
+        })))
+    }
+
+    /// Switch the session to another keyspace (`USE <keyspace>` on every connection).
+    ///
+    /// The name must be `[A-Za-z0-9_]+`, or a double-quoted case-sensitive name. Raises
+    /// `InvalidRequest` if the keyspace does not exist.
+    #[pyo3(signature = (keyspace, *, timeout=None))]
+    fn set_keyspace(&self, keyspace: &str, timeout: Option<f64>) -> PyResult<PendingRequest> {
+        let timeout = parse_timeout(timeout, self.core.default_timeout)?;
+        let (name, case_sensitive) = validate_keyspace(keyspace)?;
+        let core = self.core.clone();
+        Ok(PendingRequest::new(Box::new(move |_py| {
+            let session = core.live()?;
+            Ok(Box::pin(async move {
+                let result = with_timeout(timeout, "USE <keyspace>", async {
+                    session
+                        .use_keyspace(name, case_sensitive)
+                        .await
+                        .map_err(DriverError::from)
+                })
+                .await;
+                completer(result, |py, ()| Ok(py.None()))
+            }) as Work)
+        })))
+    }
+
+    /// The current keyspace, or `None`.
+    #[getter]
+    fn keyspace(&self) -> Option<String> {
+        self.core
+            .live()
+            .ok()
+            .and_then(|s| s.get_keyspace().map(|k| k.as_str().to_owned()))
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn is_closed(&self) -> bool {
+        self.core
+            .session
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+    }
+
+    /// Close the session's connections. Idempotent and prompt (no sleeps).
+    ///
+    /// Requests already in flight finish; any call made after `close()` raises
+    /// `ConnectionClosed`.
+    fn close(&self) -> PendingRequest {
+        let taken = self
+            .core
+            .session
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        PendingRequest::from_work(async move {
+            // Dropped on the runtime: the driver's background tasks end with the session.
+            drop(taken);
+            completer::<(), _>(Ok(()), |py, ()| Ok(py.None()))
+        })
+    }
+
+    /// Alias of `close()` (cassandra-driver's name).
+    fn shutdown(&self) -> PendingRequest {
+        self.close()
+    }
+
+    fn __aenter__(slf: Bound<'_, Self>) -> Ready {
+        Ready::new(slf.into_any().unbind())
+    }
+
+    #[pyo3(signature = (*_exc_info))]
+    fn __aexit__(&self, _exc_info: Bound<'_, pyo3::types::PyTuple>) -> PendingRequest {
+        self.close()
+    }
+
+    fn __repr__(&self) -> String {
+        match self.core.live() {
+            Ok(s) => format!(
+                "<AsyncSession keyspace={:?}>",
+                s.get_keyspace().map(|k| k.as_str().to_owned())
+            ),
+            Err(_) => "<AsyncSession closed>".to_owned(),
+        }
+    }
+}
+
+/// Accepts `[A-Za-z0-9_]+` (case-insensitive, as CQL folds it) or a `"Quoted"` exact name.
+pub fn validate_keyspace(keyspace: &str) -> PyResult<(String, bool)> {
+    let (name, case_sensitive) = match keyspace
+        .strip_prefix('"')
+        .and_then(|k| k.strip_suffix('"'))
+    {
+        Some(inner) => (inner, true),
+        None => (keyspace, false),
+    };
+    let valid = !name.is_empty()
+        && name.len() <= 48
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(value_error(format!(
+            "invalid keyspace name {keyspace:?}: use 1 to 48 letters, digits or underscores"
+        )));
+    }
+    Ok((name.to_owned(), case_sensitive))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyspace_names_are_validated_before_any_io() {
+        assert_eq!(validate_keyspace("ks_1").ok(), Some(("ks_1".into(), false)));
+        assert_eq!(validate_keyspace("\"MyKs\"").ok(), Some(("MyKs".into(), true)));
+        Python::initialize();
+        for bad in ["", "a b", "ks;DROP", "\"\"", &"x".repeat(49)] {
+            assert!(validate_keyspace(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn timeouts_must_be_positive_and_finite() {
+        Python::initialize();
+        assert_eq!(parse_timeout(None, None).ok(), Some(None));
+        assert_eq!(
+            parse_timeout(Some(1.5), None).ok(),
+            Some(Some(Duration::from_millis(1500)))
+        );
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(parse_timeout(Some(bad), None).is_err());
+        }
+    }
+}
