@@ -1,0 +1,111 @@
+"""aiocql: a truly asynchronous Cassandra and ScyllaDB driver for asyncio, with a Rust core.
+
+Every network call is a native awaitable: the event loop is never blocked and no thread pool
+sits between your coroutine and the socket.
+
+Example::
+
+    import asyncio
+    from aiocql import AsyncCluster
+
+    async def main() -> None:
+        async with AsyncCluster(["127.0.0.1"]) as cluster:
+            session = await cluster.connect()
+            rs = await session.execute("SELECT release_version FROM system.local")
+            print(rs.one().release_version)
+
+    asyncio.run(main())
+"""
+
+from __future__ import annotations
+
+import os as _os
+
+from aiocql import errors
+from aiocql._native import AsyncResultSet, AsyncSession, PreparedStatement, Row
+from aiocql._native import __version__ as __version__
+from aiocql._native import _reset_after_fork
+from aiocql.cluster import AsyncCluster
+from aiocql.errors import (
+    AlreadyExists,
+    AuthenticationFailed,
+    ConfigurationError,
+    ConfigurationException,
+    ConnectionClosed,
+    ConnectionException,
+    CoordinationFailure,
+    DriverException,
+    FunctionFailure,
+    InvalidRequest,
+    IsBootstrappingErrorMessage,
+    NoHostAvailable,
+    OperationTimedOut,
+    OverloadedErrorMessage,
+    ParameterError,
+    ParameterTypeError,
+    ParameterValueError,
+    ProtocolError,
+    ProtocolException,
+    ReadFailure,
+    ReadTimeout,
+    RequestExecutionException,
+    RequestValidationException,
+    ServerError,
+    SyntaxException,
+    Timeout,
+    TruncateError,
+    Unauthorized,
+    Unavailable,
+    UnpreparedStatement,
+    WriteFailure,
+    WriteTimeout,
+)
+
+#: async-cassandra's name for the session class.
+AsyncCassandraSession = AsyncSession
+
+# The I/O threads of the parent do not survive fork(); the child gets a fresh runtime.
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(after_in_child=_reset_after_fork)
+
+__all__ = [
+    "AlreadyExists",
+    "AsyncCassandraSession",
+    "AsyncCluster",
+    "AsyncResultSet",
+    "AsyncSession",
+    "AuthenticationFailed",
+    "ConfigurationError",
+    "ConfigurationException",
+    "ConnectionClosed",
+    "ConnectionException",
+    "CoordinationFailure",
+    "DriverException",
+    "FunctionFailure",
+    "InvalidRequest",
+    "IsBootstrappingErrorMessage",
+    "NoHostAvailable",
+    "OperationTimedOut",
+    "OverloadedErrorMessage",
+    "ParameterError",
+    "ParameterTypeError",
+    "ParameterValueError",
+    "PreparedStatement",
+    "ProtocolError",
+    "ProtocolException",
+    "ReadFailure",
+    "ReadTimeout",
+    "RequestExecutionException",
+    "RequestValidationException",
+    "Row",
+    "ServerError",
+    "SyntaxException",
+    "Timeout",
+    "TruncateError",
+    "Unauthorized",
+    "Unavailable",
+    "UnpreparedStatement",
+    "WriteFailure",
+    "WriteTimeout",
+    "errors",
+]

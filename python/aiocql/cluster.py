@@ -1,0 +1,190 @@
+"""`AsyncCluster`: where the cluster is and how to talk to it."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+from aiocql import _native
+from aiocql._native import AsyncSession
+from aiocql.errors import ConfigurationError, ConnectionClosed
+
+__all__ = ["AsyncCluster"]
+
+# Accepted for compatibility with async-cassandra and cassandra-driver, with no effect: aiocql
+# has no executor threads, and the Rust driver manages heartbeats and schema agreement itself.
+_IGNORED_COMPAT_OPTIONS = frozenset(
+    {
+        "executor_threads",
+        "idle_heartbeat_interval",
+        "control_connection_timeout",
+        "max_schema_agreement_wait",
+        "load_balancing_policy",
+        "reconnection_policy",
+        "retry_policy",
+    }
+)
+
+
+def _positive(name: str, value: float | None, *, optional: bool = False) -> float | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigurationError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+class AsyncCluster:
+    """The cluster to connect to, and how.
+
+    Create it once at start-up, ``await connect()`` for a session, and ``await shutdown()`` at
+    exit (or use ``async with``). Nothing touches the network until ``connect()``.
+
+    Args:
+        contact_points: hosts to reach first (names, IPv4/IPv6 addresses, or ``host:port``);
+            the rest of the cluster is discovered from them. Defaults to ``["127.0.0.1"]``.
+        port: native-protocol port for contact points given without one.
+        username, password: credentials for ``PasswordAuthenticator``.
+        connect_timeout: seconds ``connect()`` may take before raising ``NoHostAvailable``.
+        request_timeout: default ``timeout`` of each call, in seconds (``None``: no limit).
+        compression: ``None``, ``"lz4"`` or ``"snappy"``.
+        prepared_cache_size: how many prepared statements each session keeps for
+            parameterised string queries.
+        protocol_version: only ``None`` or ``4`` (the version aiocql speaks).
+
+    Raises:
+        ConfigurationError: for invalid settings (before any I/O).
+
+    Example::
+
+        async with AsyncCluster(["127.0.0.1"]) as cluster:
+            session = await cluster.connect("shop")
+            row = (await session.execute("SELECT release_version FROM system.local")).one()
+    """
+
+    def __init__(
+        self,
+        contact_points: Iterable[str] | None = None,
+        port: int = 9042,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        connect_timeout: float = 5.0,
+        request_timeout: float | None = 10.0,
+        compression: str | None = None,
+        prepared_cache_size: int = 512,
+        protocol_version: int | None = None,
+        **compat_options: Any,
+    ) -> None:
+        unknown = set(compat_options) - _IGNORED_COMPAT_OPTIONS
+        if unknown:
+            raise TypeError(
+                f"AsyncCluster() got unexpected keyword argument(s): {', '.join(sorted(unknown))}"
+            )
+        if isinstance(contact_points, str):
+            raise ConfigurationError(
+                f"contact_points must be a list of hosts, not a str; write [{contact_points!r}]"
+            )
+        points = ["127.0.0.1"] if contact_points is None else list(contact_points)
+        if not points or not all(isinstance(p, str) for p in points):
+            raise ConfigurationError(
+                f"contact_points must be a non-empty list of host strings, got {points!r}"
+            )
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise ConfigurationError(f"port must be an int from 1 to 65535, got {port!r}")
+        if protocol_version not in (None, 4):
+            raise ConfigurationError(
+                f"protocol_version={protocol_version!r} is not supported: aiocql speaks native "
+                "protocol v4 (with Cassandra 3.0 to 5.0 and ScyllaDB); pass None or 4"
+            )
+        if isinstance(prepared_cache_size, bool) or not isinstance(prepared_cache_size, int) or (
+            prepared_cache_size < 0
+        ):
+            raise ConfigurationError(
+                f"prepared_cache_size must be a non-negative int, got {prepared_cache_size!r}"
+            )
+        connect = _positive("connect_timeout", connect_timeout)
+        assert connect is not None
+        try:
+            self._config = _native.ClusterConfig(
+                points,
+                port,
+                connect_timeout=connect,
+                request_timeout=_positive("request_timeout", request_timeout, optional=True),
+                username=username,
+                password=password,
+                compression=compression,
+                prepared_cache_size=prepared_cache_size,
+            )
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+        self._sessions: weakref.WeakSet[AsyncSession] = weakref.WeakSet()
+        self._closed = False
+
+    @classmethod
+    def create_with_auth(
+        cls, contact_points: Iterable[str] | None, username: str, password: str, **kwargs: Any
+    ) -> AsyncCluster:
+        """An `AsyncCluster` that logs in with ``username`` and ``password``."""
+        return cls(contact_points, username=username, password=password, **kwargs)
+
+    @property
+    def contact_points(self) -> list[str]:
+        """The contact points as ``host:port``."""
+        return self._config.contact_points
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether `shutdown()` was called."""
+        return self._closed
+
+    async def connect(
+        self, keyspace: str | None = None, *, timeout: float | None = None
+    ) -> AsyncSession:
+        """Open a session, optionally bound to ``keyspace``.
+
+        Raises:
+            NoHostAvailable: no contact point answered within ``timeout`` (default
+                ``connect_timeout``).
+            InvalidRequest: ``keyspace`` does not exist.
+            ConnectionClosed: the cluster was shut down.
+
+        Example::
+
+            session = await cluster.connect("shop", timeout=10)
+        """
+        if self._closed:
+            raise ConnectionClosed("Cluster is shut down")
+        session = await _native.connect(self._config, keyspace, timeout=timeout)
+        if self._closed:  # shut down while we were connecting
+            await session.close()
+            raise ConnectionClosed("Cluster is shut down")
+        self._sessions.add(session)
+        return session
+
+    async def shutdown(self) -> None:
+        """Close every session opened from this cluster. Idempotent; no sleeps."""
+        self._closed = True
+        for session in list(self._sessions):
+            await session.close()
+
+    async def close(self) -> None:
+        """Alias of `shutdown()`."""
+        await self.shutdown()
+
+    async def __aenter__(self) -> AsyncCluster:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.shutdown()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<AsyncCluster {self.contact_points} {state}>"
