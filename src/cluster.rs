@@ -127,8 +127,8 @@ pub fn connect(
     keyspace: Option<&str>,
     timeout: Option<f64>,
 ) -> PyResult<PendingRequest> {
-    let deadline = parse_timeout(timeout, Some(config.connect_timeout))?
-        .unwrap_or(config.connect_timeout);
+    let deadline =
+        parse_timeout(timeout, Some(config.connect_timeout))?.unwrap_or(config.connect_timeout);
     let keyspace = keyspace.map(validate_keyspace).transpose()?;
     let profile = ExecutionProfile::builder()
         // cassandra-driver's default, so that migrating code keeps its consistency.

@@ -32,7 +32,10 @@ pub enum DriverError {
 
     /// The client gave up waiting; the request may or may not have been applied.
     #[error("{what} timed out after {:.3} s", timeout.as_secs_f64())]
-    OperationTimedOut { what: &'static str, timeout: Duration },
+    OperationTimedOut {
+        what: &'static str,
+        timeout: Duration,
+    },
 
     /// The session or cluster was closed before or while the call ran.
     #[error("{0}")]
@@ -122,9 +125,9 @@ impl From<RequestAttemptError> for DriverError {
     fn from(err: RequestAttemptError) -> Self {
         match err {
             RequestAttemptError::DbError(error, message) => DriverError::Server { error, message },
-            RequestAttemptError::BrokenConnectionError(e) => {
-                DriverError::Connection(format!("connection broken while the request was in flight: {e}"))
-            }
+            RequestAttemptError::BrokenConnectionError(e) => DriverError::Connection(format!(
+                "connection broken while the request was in flight: {e}"
+            )),
             RequestAttemptError::UnableToAllocStreamId => DriverError::Connection(
                 "every stream id of the connection is in use; the request was not sent".into(),
             ),

@@ -63,7 +63,11 @@ impl Row {
         self.values.bind(py).len()
     }
 
-    fn __getitem__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let values = self.values.bind(py);
         if key.is_instance_of::<PyString>() {
             return match self.columns.get().position(py, key)? {
@@ -83,7 +87,11 @@ impl Row {
         values.get_item(resolved as usize)
     }
 
-    fn __getattr__<'py>(&self, py: Python<'py>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+    fn __getattr__<'py>(
+        &self,
+        py: Python<'py>,
+        name: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         match self.columns.get().position(py, name.as_any())? {
             Some(i) => self.values.bind(py).get_item(i),
             None => Err(PyAttributeError::new_err(format!(
@@ -102,7 +110,12 @@ impl Row {
         self.values.bind(py).contains(value)
     }
 
-    fn __richcmp__(&self, py: Python<'_>, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+    fn __richcmp__(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
         let mine = self.values.bind(py);
         let theirs = match other.cast::<Row>() {
             Ok(row) => row.get().values.bind(py).clone().into_any(),
@@ -284,7 +297,11 @@ impl ResultSet {
         !self.rows.bind(py).is_empty()
     }
 
-    fn __getitem__<'py>(&self, py: Python<'py>, index: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        index: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.rows.bind(py).as_any().get_item(index)
     }
 
@@ -372,15 +389,14 @@ pub fn build_result_set(py: Python<'_>, pages: Vec<QueryResult>) -> PyResult<Py<
                     column.map_err(|e| DriverError::Protocol(format!("malformed column: {e}")))?;
                 let value = match column.slice {
                     None => py.None().into_bound(py),
-                    Some(slice) => {
-                        deserialize(py, column.spec.typ(), slice.as_slice(), false).map_err(|e| {
+                    Some(slice) => deserialize(py, column.spec.typ(), slice.as_slice(), false)
+                        .map_err(|e| {
                             DriverError::Protocol(format!(
                                 "column '{}': {}",
                                 column.spec.name(),
                                 e.value(py)
                             ))
-                        })?
-                    }
+                        })?,
                 };
                 values.push(value);
             }

@@ -45,7 +45,9 @@ pub type Start = Box<dyn FnOnce(Python<'_>) -> PyResult<Work> + Send + Sync>;
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks cannot leave the data inconsistent (pushes and
     // takes are single operations), so a poisoned lock is still safe to use.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,29 +128,49 @@ struct Completion {
     completer: Completer,
 }
 
-/// Completion queue of one asyncio event loop.
-pub struct Bridge {
-    event_loop: Py<PyAny>,
-    queue: Mutex<Vec<Completion>>,
+/// A multi-producer queue whose consumer sleeps in a poller: producers write one wake-up byte
+/// to a socketpair only when the consumer is not already due to run, so a burst of N pushes
+/// costs one syscall and one loop iteration, not N.
+pub(crate) struct WakeQueue<T> {
+    items: Mutex<Vec<T>>,
     wake_pending: AtomicBool,
     reader: UnixStream,
     writer: UnixStream,
 }
 
-impl Bridge {
-    fn push(&self, completion: Completion) {
-        lock(&self.queue).push(completion);
-        // Only the first completion after a drain pays for the wake-up syscall.
-        if !self.wake_pending.swap(true, Ordering::AcqRel) {
+impl<T> WakeQueue<T> {
+    pub(crate) fn new() -> std::io::Result<Self> {
+        let (reader, writer) = UnixStream::pair()?;
+        reader.set_nonblocking(true)?;
+        writer.set_nonblocking(true)?;
+        Ok(WakeQueue {
+            items: Mutex::new(Vec::new()),
+            wake_pending: AtomicBool::new(false),
+            reader,
+            writer,
+        })
+    }
+
+    /// The descriptor that becomes readable when items are waiting.
+    pub(crate) fn fd(&self) -> i32 {
+        self.reader.as_raw_fd()
+    }
+
+    pub(crate) fn push(&self, item: T) {
+        lock(&self.items).push(item);
+        if !self.wake_pending.swap(true, Ordering::SeqCst) {
             // A full socket buffer means a wake-up is already pending: nothing is lost.
             let _ = (&self.writer).write(&[1u8]);
         }
     }
 
-    fn drain(&self, py: Python<'_>) {
-        // Clear the flag before taking the queue: a push that lands after the take will then
-        // write a new byte and schedule another drain.
-        self.wake_pending.store(false, Ordering::Release);
+    /// Everything pushed so far. Call when `fd()` is readable.
+    pub(crate) fn take(&self) -> Vec<T> {
+        // Order matters. 1: consume the wake-up bytes. 2: clear the flag. 3: take the items.
+        // Every push enqueues before it swaps the flag, so a push that saw the flag still set
+        // (swap before step 2) has its item taken in step 3, and a push after step 2 writes a
+        // fresh byte that schedules the next take. Clearing the flag before reading would lose
+        // wake-ups: the read could swallow the byte of a push whose flag then stays set.
         let mut sink = [0u8; 64];
         loop {
             match (&self.reader).read(&mut sink) {
@@ -157,8 +179,24 @@ impl Bridge {
                 _ => break,
             }
         }
-        let completions = std::mem::take(&mut *lock(&self.queue));
-        for completion in completions {
+        self.wake_pending.store(false, Ordering::SeqCst);
+        std::mem::take(&mut *lock(&self.items))
+    }
+}
+
+/// Completion queue of one asyncio event loop.
+pub struct Bridge {
+    event_loop: Py<PyAny>,
+    queue: WakeQueue<Completion>,
+}
+
+impl Bridge {
+    fn push(&self, completion: Completion) {
+        self.queue.push(completion);
+    }
+
+    fn drain(&self, py: Python<'_>) {
+        for completion in self.queue.take() {
             complete(py, completion);
         }
     }
@@ -255,20 +293,12 @@ fn find_or_create_bridge(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyRes
         GENERATION.fetch_add(1, Ordering::AcqRel);
     }
 
-    let (reader, writer) = UnixStream::pair()
-        .and_then(|(r, w)| {
-            r.set_nonblocking(true)?;
-            w.set_nonblocking(true)?;
-            Ok((r, w))
-        })
+    let queue = WakeQueue::new()
         .map_err(|e| runtime_error(format!("cannot create the asyncio wake-up socket: {e}")))?;
-    let fd = reader.as_raw_fd();
+    let fd = queue.fd();
     let bridge = Arc::new(Bridge {
         event_loop: event_loop.clone().unbind(),
-        queue: Mutex::new(Vec::new()),
-        wake_pending: AtomicBool::new(false),
-        reader,
-        writer,
+        queue,
     });
     let callback = Py::new(
         py,
@@ -330,11 +360,15 @@ impl PendingRequest {
     }
 
     fn abort(&mut self, py: Python<'_>) {
-        if let State::Waiting { future, abort } = std::mem::replace(&mut self.state, State::Finished)
+        if let State::Waiting { future, abort } =
+            std::mem::replace(&mut self.state, State::Finished)
         {
             abort.abort();
             let future = future.bind(py);
-            if let Ok(false) = future.call_method0(intern!(py, "done")).and_then(|d| d.is_truthy()) {
+            if let Ok(false) = future
+                .call_method0(intern!(py, "done"))
+                .and_then(|d| d.is_truthy())
+            {
                 let _ = future.call_method0(intern!(py, "cancel"));
             }
         }
@@ -393,10 +427,7 @@ impl Drop for PendingRequest {
     }
 }
 
-fn exception_from_throw(
-    typ: &Bound<'_, PyAny>,
-    value: Option<&Bound<'_, PyAny>>,
-) -> PyErr {
+fn exception_from_throw(typ: &Bound<'_, PyAny>, value: Option<&Bound<'_, PyAny>>) -> PyErr {
     if let Some(value) = value.filter(|v| !v.is_none()) {
         if value.is_instance_of::<PyBaseException>() {
             return PyErr::from_value(value.clone());
@@ -432,7 +463,11 @@ impl PendingRequest {
     }
 
     #[pyo3(signature = (_value=None))]
-    fn send(&mut self, py: Python<'_>, _value: Option<Bound<'_, PyAny>>) -> PyResult<Option<Py<PyAny>>> {
+    fn send(
+        &mut self,
+        py: Python<'_>,
+        _value: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Option<Py<PyAny>>> {
         self.resume(py)
     }
 
@@ -515,4 +550,78 @@ where
         Ok(value) => build(py, value),
         Err(err) => Err(err.into_pyerr(py)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WakeQueue;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    fn readable(fd: i32) -> bool {
+        let mut poll = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, zero timeout.
+        unsafe { libc::poll(&mut poll, 1, 0) == 1 }
+    }
+
+    /// Producers race a consumer that only takes when the wake-up fd is readable, as the event
+    /// loop does: every item must arrive, or a lost wake-up would strand it forever.
+    #[test]
+    fn wake_queue_never_strands_an_item() {
+        const PRODUCERS: usize = 4;
+        const PER_PRODUCER: usize = 50_000;
+        let queue = Arc::new(WakeQueue::<usize>::new().expect("socketpair"));
+        let done = Arc::new(AtomicBool::new(false));
+        let producers: Vec<_> = (0..PRODUCERS)
+            .map(|p| {
+                let queue = queue.clone();
+                std::thread::spawn(move || {
+                    for i in 0..PER_PRODUCER {
+                        queue.push(p * PER_PRODUCER + i);
+                        if i % 64 == 0 {
+                            std::thread::yield_now();
+                        }
+                    }
+                })
+            })
+            .collect();
+        let consumer = {
+            let queue = queue.clone();
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let mut received = 0usize;
+                let mut idle_since: Option<Instant> = None;
+                loop {
+                    // Take only when readable, as the event loop's selector does.
+                    if readable(queue.fd()) {
+                        received += queue.take().len();
+                        idle_since = None;
+                    } else if done.load(Ordering::SeqCst) {
+                        let since = *idle_since.get_or_insert_with(Instant::now);
+                        if received == PRODUCERS * PER_PRODUCER
+                            || since.elapsed() > Duration::from_secs(2)
+                        {
+                            return received;
+                        }
+                    }
+                    std::thread::yield_now();
+                }
+            })
+        };
+        for p in producers {
+            p.join().expect("producer");
+        }
+        done.store(true, Ordering::SeqCst);
+        let received = consumer.join().expect("consumer");
+        assert_eq!(
+            received,
+            PRODUCERS * PER_PRODUCER,
+            "wake-up lost: items stranded"
+        );
+    }
 }

@@ -144,7 +144,10 @@ async fn fetch_all_unprepared(
 }
 
 /// Converts a user `timeout=` (seconds) into a duration, refusing nonsense before any I/O.
-pub fn parse_timeout(timeout: Option<f64>, default: Option<Duration>) -> PyResult<Option<Duration>> {
+pub fn parse_timeout(
+    timeout: Option<f64>,
+    default: Option<Duration>,
+) -> PyResult<Option<Duration>> {
     match timeout {
         None => Ok(default),
         Some(t) if t.is_finite() && t > 0.0 => Ok(Some(Duration::from_secs_f64(t))),
@@ -211,8 +214,11 @@ impl Session {
             let parameters = parameters.map(Bound::unbind);
             return Ok(PendingRequest::new(Box::new(move |py| {
                 let session = core.live()?;
-                let bound = bind(&prepared.get().inner, parameters.as_ref().map(|p| p.bind(py)))
-                    .map_err(|e| e.into_pyerr(py))?;
+                let bound = bind(
+                    &prepared.get().inner,
+                    parameters.as_ref().map(|p| p.bind(py)),
+                )
+                .map_err(|e| e.into_pyerr(py))?;
                 Ok(Box::pin(async move {
                     let result = with_timeout(timeout, "request", async {
                         fetch_all_bound(&session, &bound).await
@@ -393,9 +399,7 @@ impl Session {
 
 /// Accepts `[A-Za-z0-9_]+` (case-insensitive, as CQL folds it) or a `"Quoted"` exact name.
 pub fn validate_keyspace(keyspace: &str) -> PyResult<(String, bool)> {
-    let (name, case_sensitive) = match keyspace
-        .strip_prefix('"')
-        .and_then(|k| k.strip_suffix('"'))
+    let (name, case_sensitive) = match keyspace.strip_prefix('"').and_then(|k| k.strip_suffix('"'))
     {
         Some(inner) => (inner, true),
         None => (keyspace, false),
@@ -418,7 +422,10 @@ mod tests {
     #[test]
     fn keyspace_names_are_validated_before_any_io() {
         assert_eq!(validate_keyspace("ks_1").ok(), Some(("ks_1".into(), false)));
-        assert_eq!(validate_keyspace("\"MyKs\"").ok(), Some(("MyKs".into(), true)));
+        assert_eq!(
+            validate_keyspace("\"MyKs\"").ok(),
+            Some(("MyKs".into(), true))
+        );
         Python::initialize();
         for bad in ["", "a b", "ks;DROP", "\"\"", &"x".repeat(49)] {
             assert!(validate_keyspace(bad).is_err(), "{bad:?} accepted");

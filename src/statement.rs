@@ -128,7 +128,9 @@ pub fn has_parameters(parameters: Option<&Bound<'_, PyAny>>) -> bool {
     }
 }
 
-fn classify<'a, 'py>(parameters: Option<&'a Bound<'py, PyAny>>) -> Result<Parameters<'a, 'py>, BindError> {
+fn classify<'a, 'py>(
+    parameters: Option<&'a Bound<'py, PyAny>>,
+) -> Result<Parameters<'a, 'py>, BindError> {
     let Some(p) = parameters.filter(|p| !p.is_none()) else {
         return Ok(Parameters::None);
     };
@@ -138,7 +140,9 @@ fn classify<'a, 'py>(parameters: Option<&'a Bound<'py, PyAny>>) -> Result<Parame
     if let Ok(tuple) = p.cast::<PyTuple>() {
         return Ok(Parameters::Positional(tuple.iter().collect()));
     }
-    if p.is_instance_of::<PyDict>() || (p.hasattr("keys").unwrap_or(false) && p.hasattr("__getitem__").unwrap_or(false)) {
+    if p.is_instance_of::<PyDict>()
+        || (p.hasattr("keys").unwrap_or(false) && p.hasattr("__getitem__").unwrap_or(false))
+    {
         return Ok(Parameters::Named(p));
     }
     if p.is_instance_of::<PyString>() || p.is_instance_of::<PyBytes>() {
@@ -254,8 +258,11 @@ pub fn bind(
             .map_err(|e| bind_error(e, label, spec.name(), spec.typ(), value))?;
         cells.cells.push(Some(start..cells.data.len()));
     }
-    prepared.clone().bind(&cells).map_err(|e| match e.downcast_ref::<BindError>() {
-        Some(bind) => bind.clone(),
-        None => BindError::arity(e.to_string()),
-    })
+    prepared
+        .clone()
+        .bind(&cells)
+        .map_err(|e| match e.downcast_ref::<BindError>() {
+            Some(bind) => bind.clone(),
+            None => BindError::arity(e.to_string()),
+        })
 }

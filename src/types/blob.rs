@@ -23,7 +23,10 @@ pub fn serialize(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvResult<()> 
             return Ok(());
         }
     }
-    Err(ConvError::type_mismatch("bytes, bytearray or memoryview for CQL blob", value))
+    Err(ConvError::type_mismatch(
+        "bytes, bytearray or memoryview for CQL blob",
+        value,
+    ))
 }
 
 pub fn deserialize<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {

@@ -26,7 +26,9 @@ fn write_element(
     location: impl std::fmt::Display,
 ) -> ConvResult<()> {
     if element.is_none() {
-        return Err(ConvError::value("CQL collections cannot contain null (None)").inside(location));
+        return Err(
+            ConvError::value("CQL collections cannot contain null (None)").inside(location),
+        );
     }
     let at = out.len();
     out.extend_from_slice(&[0u8; 4]);
@@ -84,7 +86,10 @@ pub fn serialize_set(
         return write_sequence(tuple.iter(), element, out);
     }
     Err(ConvError::type_mismatch(
-        &format!("set, frozenset, list or tuple for CQL set<{}>", cql_type_name(element)),
+        &format!(
+            "set, frozenset, list or tuple for CQL set<{}>",
+            cql_type_name(element)
+        ),
         value,
     ))
 }
@@ -102,7 +107,8 @@ pub fn serialize_map(
             cql_type_name(value_type)
         )
     };
-    let pairs: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = if let Ok(dict) = value.cast::<PyDict>() {
+    let pairs: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = if let Ok(dict) = value.cast::<PyDict>()
+    {
         dict.iter().collect()
     } else if value.hasattr("items").unwrap_or(false) && !value.is_instance_of::<PyList>() {
         value
@@ -127,7 +133,11 @@ pub fn serialize_map(
 }
 
 /// Splits `[int n]([int len][bytes])*` into the n elements; `None` for null elements.
-fn elements<'b>(bytes: &'b [u8], per_entry: usize, cql_type: &str) -> PyResult<Vec<Option<&'b [u8]>>> {
+fn elements<'b>(
+    bytes: &'b [u8],
+    per_entry: usize,
+    cql_type: &str,
+) -> PyResult<Vec<Option<&'b [u8]>>> {
     let mut rest = bytes;
     let mut take = |n: usize| -> PyResult<&'b [u8]> {
         if rest.len() < n {
@@ -137,11 +147,20 @@ fn elements<'b>(bytes: &'b [u8], per_entry: usize, cql_type: &str) -> PyResult<V
         rest = tail;
         Ok(head)
     };
-    let count = i32::from_be_bytes(take(4)?.try_into().map_err(|_| malformed(cql_type, "bad count"))?);
-    let count = usize::try_from(count).map_err(|_| malformed(cql_type, "negative element count"))?;
+    let count = i32::from_be_bytes(
+        take(4)?
+            .try_into()
+            .map_err(|_| malformed(cql_type, "bad count"))?,
+    );
+    let count =
+        usize::try_from(count).map_err(|_| malformed(cql_type, "negative element count"))?;
     let mut out = Vec::with_capacity(count.saturating_mul(per_entry).min(bytes.len()));
     for _ in 0..count * per_entry {
-        let len = i32::from_be_bytes(take(4)?.try_into().map_err(|_| malformed(cql_type, "bad length"))?);
+        let len = i32::from_be_bytes(
+            take(4)?
+                .try_into()
+                .map_err(|_| malformed(cql_type, "bad length"))?,
+        );
         if len < 0 {
             out.push(None);
         } else {

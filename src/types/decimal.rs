@@ -19,7 +19,10 @@ pub fn serialize(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvResult<()> 
     }
     let decimal_class = classes_for_bind(py)?.decimal.bind(py);
     if !value.is_instance(decimal_class).unwrap_or(false) {
-        return Err(ConvError::type_mismatch("decimal.Decimal or int for CQL decimal", value));
+        return Err(ConvError::type_mismatch(
+            "decimal.Decimal or int for CQL decimal",
+            value,
+        ));
     }
     let parts = value
         .call_method0("as_tuple")
@@ -37,7 +40,9 @@ pub fn serialize(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvResult<()> 
         )));
     };
     let scale = i32::try_from(-exponent).map_err(|_| {
-        ConvError::value(format!("exponent {exponent} is out of range for CQL decimal (32-bit scale)"))
+        ConvError::value(format!(
+            "exponent {exponent} is out of range for CQL decimal (32-bit scale)"
+        ))
     })?;
     let digits_tuple = parts.get_item(1).map_err(err)?;
     let digits: Vec<u8> = digits_tuple.extract().map_err(err)?;

@@ -10,7 +10,10 @@ use super::{fixed, ConvError, ConvResult};
 
 fn extract_f64(value: &Bound<'_, PyAny>, cql_type: &str) -> ConvResult<f64> {
     if value.is_instance_of::<PyBool>() || value.is_instance_of::<PyString>() {
-        return Err(ConvError::type_mismatch(&format!("float for CQL {cql_type}"), value));
+        return Err(ConvError::type_mismatch(
+            &format!("float for CQL {cql_type}"),
+            value,
+        ));
     }
     value
         .extract::<f64>()

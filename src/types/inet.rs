@@ -44,7 +44,12 @@ pub fn deserialize<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, Py
     let class = match bytes.len() {
         4 => &cls.ipv4,
         16 => &cls.ipv6,
-        n => return Err(malformed("inet", &format!("expected 4 or 16 bytes, got {n}"))),
+        n => {
+            return Err(malformed(
+                "inet",
+                &format!("expected 4 or 16 bytes, got {n}"),
+            ))
+        }
     };
     class.bind(py).call1((PyBytes::new(py, bytes),))
 }

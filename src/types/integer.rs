@@ -13,7 +13,10 @@ use super::{classes, fixed, ConvError, ConvResult};
 
 fn check_integer(value: &Bound<'_, PyAny>, cql_type: &str) -> ConvResult<()> {
     if value.is_instance_of::<PyBool>() || value.is_instance_of::<PyFloat>() {
-        return Err(ConvError::type_mismatch(&format!("int for CQL {cql_type}"), value));
+        return Err(ConvError::type_mismatch(
+            &format!("int for CQL {cql_type}"),
+            value,
+        ));
     }
     Ok(())
 }
@@ -30,7 +33,10 @@ fn extract_i64(value: &Bound<'_, PyAny>, cql_type: &str, min: i64, max: i64) -> 
         Ok(v) if (min..=max).contains(&v) => Ok(v),
         Ok(_) => Err(out_of_range()),
         Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => Err(out_of_range()),
-        Err(_) => Err(ConvError::type_mismatch(&format!("int for CQL {cql_type}"), value)),
+        Err(_) => Err(ConvError::type_mismatch(
+            &format!("int for CQL {cql_type}"),
+            value,
+        )),
     }
 }
 
@@ -82,10 +88,7 @@ pub fn write_varint_py(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvResul
     }
     // Larger than 128 bits: let Python produce the minimal signed encoding.
     let py = value.py();
-    let for_length = if value
-        .lt(0)
-        .map_err(|e| ConvError::value(e.to_string()))?
-    {
+    let for_length = if value.lt(0).map_err(|e| ConvError::value(e.to_string()))? {
         value.call_method0("__invert__")
     } else {
         Ok(value.clone())

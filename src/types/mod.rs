@@ -185,7 +185,9 @@ pub fn serialize(
 fn unsupported(cql_type: &str) -> ConvError {
     ConvError {
         kind: BindErrorKind::Type,
-        detail: format!("binding values of CQL type {cql_type} is not supported by this version of aiocql"),
+        detail: format!(
+            "binding values of CQL type {cql_type} is not supported by this version of aiocql"
+        ),
     }
 }
 
@@ -242,8 +244,12 @@ pub fn deserialize<'py>(
             CollectionType::List(element) => {
                 collection::deserialize_list(py, element, bytes, hashable)
             }
-            CollectionType::Set(element) => collection::deserialize_set(py, element, bytes, hashable),
-            CollectionType::Map(key, val) => collection::deserialize_map(py, key, val, bytes, hashable),
+            CollectionType::Set(element) => {
+                collection::deserialize_set(py, element, bytes, hashable)
+            }
+            CollectionType::Map(key, val) => {
+                collection::deserialize_map(py, key, val, bytes, hashable)
+            }
             _ => Err(malformed("collection", "unknown collection kind")),
         },
         other => Err(malformed(&cql_type_name(other), "type not supported yet")),
@@ -252,8 +258,7 @@ pub fn deserialize<'py>(
 
 /// A value the server sent that cannot be decoded as its declared type.
 pub fn malformed(cql_type: &str, why: &str) -> PyErr {
-    crate::errors::DriverError::Protocol(format!("cannot decode a {cql_type} value: {why}"))
-        .into()
+    crate::errors::DriverError::Protocol(format!("cannot decode a {cql_type} value: {why}")).into()
 }
 
 /// Reads exactly `N` bytes for a fixed-size type.

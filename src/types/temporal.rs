@@ -15,8 +15,8 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyDate, PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyInt, PyTime, PyTimeAccess,
-    PyTzInfo, PyTzInfoAccess, PyBool,
+    PyBool, PyDate, PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyInt, PyTime, PyTimeAccess,
+    PyTzInfo, PyTzInfoAccess,
 };
 
 use super::{fixed, malformed, ConvError, ConvResult};
@@ -65,7 +65,11 @@ fn delta_microseconds(delta: &Bound<'_, PyDelta>) -> i128 {
 
 pub fn serialize_timestamp(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvResult<()> {
     let millis: i64 = if let Ok(dt) = value.cast::<PyDateTime>() {
-        let days = days_from_civil(dt.get_year().into(), dt.get_month().into(), dt.get_day().into());
+        let days = days_from_civil(
+            dt.get_year().into(),
+            dt.get_month().into(),
+            dt.get_day().into(),
+        );
         let mut micros = (i128::from(days) * 86_400
             + i128::from(dt.get_hour()) * 3600
             + i128::from(dt.get_minute()) * 60
@@ -74,13 +78,20 @@ pub fn serialize_timestamp(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvR
             + i128::from(dt.get_microsecond());
         let offset = value.call_method0("utcoffset").map_err(bind_err)?;
         if !offset.is_none() {
-            let offset = offset.cast::<PyDelta>().map_err(|e| ConvError::value(e.to_string()))?;
+            let offset = offset
+                .cast::<PyDelta>()
+                .map_err(|e| ConvError::value(e.to_string()))?;
             micros -= delta_microseconds(offset);
         }
         // Floor division: 1969-12-31T23:59:59.9995 is millisecond -1, not 0.
-        i64::try_from(micros.div_euclid(1000)).map_err(|_| ConvError::value("timestamp out of range"))?
+        i64::try_from(micros.div_euclid(1000))
+            .map_err(|_| ConvError::value("timestamp out of range"))?
     } else if let Ok(d) = value.cast::<PyDate>() {
-        days_from_civil(d.get_year().into(), d.get_month().into(), d.get_day().into()) * MS_PER_DAY
+        days_from_civil(
+            d.get_year().into(),
+            d.get_month().into(),
+            d.get_day().into(),
+        ) * MS_PER_DAY
     } else if is_plain_int(value) {
         value.extract::<i64>().map_err(|_| {
             ConvError::value("epoch milliseconds out of range for CQL timestamp (64-bit)")
@@ -106,7 +117,11 @@ pub fn serialize_date(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvResult
             ),
         });
     } else if let Ok(d) = value.cast::<PyDate>() {
-        days_from_civil(d.get_year().into(), d.get_month().into(), d.get_day().into())
+        days_from_civil(
+            d.get_year().into(),
+            d.get_month().into(),
+            d.get_day().into(),
+        )
     } else if is_plain_int(value) {
         value
             .extract::<i64>()
@@ -118,7 +133,9 @@ pub fn serialize_date(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvResult
         ));
     };
     let raw = u32::try_from(days + DATE_EPOCH_OFFSET).map_err(|_| {
-        ConvError::value(format!("{days} days from the epoch is out of range for CQL date"))
+        ConvError::value(format!(
+            "{days} days from the epoch is out of range for CQL date"
+        ))
     })?;
     out.extend_from_slice(&raw.to_be_bytes());
     Ok(())
@@ -136,7 +153,9 @@ pub fn serialize_time(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvResult
             * 1_000_000_000
             + i64::from(t.get_microsecond()) * 1000
     } else if is_plain_int(value) {
-        value.extract::<i64>().map_err(|_| ConvError::value("nanoseconds out of range"))?
+        value
+            .extract::<i64>()
+            .map_err(|_| ConvError::value("nanoseconds out of range"))?
     } else {
         return Err(ConvError::type_mismatch(
             "datetime.time or int (nanoseconds since midnight) for CQL time",
@@ -192,7 +211,9 @@ pub fn deserialize_date<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'p
         .ok_or_else(|| {
             malformed(
                 "date",
-                &format!("{days} days from the epoch is outside the years 1-9999 that date supports"),
+                &format!(
+                    "{days} days from the epoch is outside the years 1-9999 that date supports"
+                ),
             )
         })?;
     Ok(PyDate::new(py, year, month as u8, day as u8)?.into_any())
@@ -201,7 +222,10 @@ pub fn deserialize_date<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'p
 pub fn deserialize_time<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
     let nanos = i64::from_be_bytes(fixed::<8>(bytes, "time")?);
     if !(0..NS_PER_DAY).contains(&nanos) {
-        return Err(malformed("time", &format!("{nanos} ns is not a time of day")));
+        return Err(malformed(
+            "time",
+            &format!("{nanos} ns is not a time of day"),
+        ));
     }
     let t = PyTime::new(
         py,
@@ -232,6 +256,9 @@ mod tests {
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
         assert_eq!(days_from_civil(1, 1, 1), -719_162);
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(days_from_civil(9999, 12, 31)), (9999, 12, 31));
+        assert_eq!(
+            civil_from_days(days_from_civil(9999, 12, 31)),
+            (9999, 12, 31)
+        );
     }
 }

@@ -6,7 +6,10 @@ use pyo3::types::PyString;
 
 use super::{malformed, ConvError, ConvResult};
 
-fn as_str<'a>(value: &'a Bound<'_, PyAny>, cql_type: &str) -> ConvResult<std::borrow::Cow<'a, str>> {
+fn as_str<'a>(
+    value: &'a Bound<'_, PyAny>,
+    cql_type: &str,
+) -> ConvResult<std::borrow::Cow<'a, str>> {
     let s = value
         .cast::<PyString>()
         .map_err(|_| ConvError::type_mismatch(&format!("str for CQL {cql_type}"), value))?;

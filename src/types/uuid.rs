@@ -10,7 +10,10 @@ fn uuid_int(value: &Bound<'_, PyAny>, cql_type: &str) -> ConvResult<u128> {
     let py = value.py();
     let uuid_class = classes_for_bind(py)?.uuid.bind(py);
     if !value.is_instance(uuid_class).unwrap_or(false) {
-        return Err(ConvError::type_mismatch(&format!("uuid.UUID for CQL {cql_type}"), value));
+        return Err(ConvError::type_mismatch(
+            &format!("uuid.UUID for CQL {cql_type}"),
+            value,
+        ));
     }
     value
         .getattr("int")
