@@ -2,6 +2,11 @@
 //!
 //! Python sees this crate as `aiocql._native`; the public API lives in `python/aiocql`.
 
+// Bind errors carry the parameter, column, CQL type and Python type that users need in the
+// message (about 130 bytes). They are built only on the failure path, where the size of the
+// Result is irrelevant; boxing them would only add an allocation.
+#![allow(clippy::result_large_err)]
+
 pub mod cluster;
 pub mod errors;
 pub mod result;
@@ -27,5 +32,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<runtime::LoopBridge>()?;
     m.add_function(wrap_pyfunction!(cluster::connect, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_reset_after_fork, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::_in_flight_requests, m)?)?;
     Ok(())
 }

@@ -21,7 +21,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -99,6 +99,33 @@ pub fn _reset_after_fork() {
     let stale = std::mem::take(&mut *lock(&BRIDGES));
     std::mem::forget(stale);
     GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a spawned request until it finishes or is aborted.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> Self {
+        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Requests whose Rust work has been spawned and has not yet finished or been aborted.
+///
+/// For leak tests and diagnostics: after every awaiting task is done or cancelled this drops
+/// back to zero (abort is asynchronous, so allow the runtime a moment).
+#[pyfunction]
+pub fn _in_flight_requests() -> usize {
+    IN_FLIGHT.load(Ordering::SeqCst)
 }
 
 /// Runs `work` with a deadline; an elapsed deadline becomes `OperationTimedOut`.
@@ -384,7 +411,10 @@ impl PendingRequest {
                     .bind(py)
                     .call_method0(intern!(py, "create_future"))?;
                 let target = future.clone().unbind();
+                let in_flight = InFlight::enter();
                 let join = handle()?.spawn(async move {
+                    // Dropped when the task ends or is aborted: the count cannot leak.
+                    let _in_flight = in_flight;
                     let completer = work.await;
                     bridge.push(Completion {
                         future: target,

@@ -22,9 +22,8 @@ from __future__ import annotations
 import os as _os
 
 from aiocql import errors
-from aiocql._native import AsyncResultSet, AsyncSession, PreparedStatement, Row
+from aiocql._native import AsyncResultSet, AsyncSession, PreparedStatement, Row, _reset_after_fork
 from aiocql._native import __version__ as __version__
-from aiocql._native import _reset_after_fork
 from aiocql.cluster import AsyncCluster
 from aiocql.errors import (
     AlreadyExists,

@@ -99,8 +99,10 @@ class AsyncCluster:
                 f"protocol_version={protocol_version!r} is not supported: aiocql speaks native "
                 "protocol v4 (with Cassandra 3.0 to 5.0 and ScyllaDB); pass None or 4"
             )
-        if isinstance(prepared_cache_size, bool) or not isinstance(prepared_cache_size, int) or (
-            prepared_cache_size < 0
+        if (
+            isinstance(prepared_cache_size, bool)
+            or not isinstance(prepared_cache_size, int)
+            or (prepared_cache_size < 0)
         ):
             raise ConfigurationError(
                 f"prepared_cache_size must be a non-negative int, got {prepared_cache_size!r}"

@@ -1,0 +1,104 @@
+# aiocql: `make` lists the targets. `make demo` and `make test` do all set-up themselves.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Bootstrap interpreter for the project venv (Python >= 3.10).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Cargo builds and Cassandra jars live outside the clone, so a fresh clone (and CI) reuses them.
+export AIOCQL_CACHE ?= $(HOME)/.cache/aiocql
+export CARGO_TARGET_DIR ?= $(AIOCQL_CACHE)/target
+export VIRTUAL_ENV := $(abspath $(VENV))
+export PYO3_PYTHON := $(abspath $(PY))
+# `fastbuild` is optimised without LTO (quick to rebuild); `make bench` and wheels use release.
+BUILD_PROFILE ?= fastbuild
+TESTCLUSTER := $(PYTHON) tools/testcluster.py
+PYTEST := $(PY) -m pytest
+RUST_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+		{ echo "aiocql needs Python >= 3.10 (PYTHON=$(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create .venv with maturin, pytest, mypy, ruff (from PyPI)
+
+$(VENV)/.built-$(BUILD_PROFILE): $(VENV)/.installed $(RUST_SOURCES) pyproject.toml
+	@rm -f $(VENV)/.built-*
+	$(VENV)/bin/maturin develop --quiet --profile $(BUILD_PROFILE)
+	@touch $@
+
+.PHONY: build
+build: $(VENV)/.built-$(BUILD_PROFILE) ## Build the Rust core into .venv (editable install)
+
+.PHONY: build-release
+build-release: ## Build with the release profile (fat LTO), as benchmarks and wheels use
+	$(MAKE) build BUILD_PROFILE=release
+
+.PHONY: cassandra-fetch
+cassandra-fetch: ## Download the Cassandra 5.0 jars with Maven (cached in $AIOCQL_CACHE)
+	$(TESTCLUSTER) fetch
+
+.PHONY: cassandra-start
+cassandra-start: ## Start a local Cassandra node on 127.0.0.1:9042 (kept running)
+	$(TESTCLUSTER) start
+
+.PHONY: cassandra-stop
+cassandra-stop: ## Stop the local Cassandra node
+	$(TESTCLUSTER) stop
+
+.PHONY: demo
+demo: build ## Run examples/quickstart.py against a local node (started if needed)
+	$(TESTCLUSTER) run -- $(PY) examples/quickstart.py
+
+.PHONY: format
+format: venv ## Reformat Rust and Python sources
+	cargo fmt
+	$(VENV)/bin/ruff format python tests examples tools
+	$(VENV)/bin/ruff check --fix python tests examples tools
+
+.PHONY: lint
+lint: build ## rustfmt, clippy, ruff, mypy --strict, stubtest
+	cargo fmt --check
+	cargo clippy --all-targets --quiet -- -D warnings
+	$(VENV)/bin/ruff check python tests examples tools
+	$(VENV)/bin/ruff format --check python tests examples tools
+	$(VENV)/bin/mypy
+	$(PY) -m mypy.stubtest aiocql._native --allowlist tools/stubtest-allowlist.txt
+
+.PHONY: test-rust
+test-rust: venv ## Rust unit tests
+	cargo test --quiet
+
+.PHONY: test-unit
+test-unit: build ## Python tests that need no server
+	$(PYTEST) tests/unit
+
+.PHONY: test-integration
+test-integration: build ## Integration tests on a real node, under asyncio and uvloop
+	$(TESTCLUSTER) run -- $(MAKE) --no-print-directory integration-on-running-node
+
+# Needs a node; `test-integration` starts one (and stops it if it started it).
+.PHONY: integration-on-running-node
+integration-on-running-node:
+	AIOCQL_TEST_LOOP=asyncio $(PYTEST) tests/integration
+	AIOCQL_TEST_LOOP=uvloop $(PYTEST) tests/integration
+
+.PHONY: test
+test: lint test-rust test-unit test-integration ## Everything: lint, Rust tests, unit and integration tests
+
+.PHONY: clean
+clean: ## Remove the venv and build outputs (keeps the cache in $AIOCQL_CACHE)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find python -name '*.so' -delete

@@ -1,0 +1,100 @@
+"""Fixtures for tests against the real Cassandra node that ``tools/testcluster.py`` starts.
+
+The suite never skips for want of a server: if nothing answers at the contact points, every
+test errors with the reason. ``make test`` (or ``python3 tools/testcluster.py run -- pytest
+tests/integration``) starts the node and exports ``AIOCQL_TEST_CONTACT_POINTS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from aiocql import AsyncCluster, AsyncSession
+
+KEYSPACE = "aiocql_test"
+
+
+def _contact_points() -> list[str]:
+    raw = os.environ.get("AIOCQL_TEST_CONTACT_POINTS", "127.0.0.1:9042")
+    return [p.strip() for p in raw.split(",") if p.strip()]
+
+
+CONTACT_POINTS = _contact_points()
+
+
+def _check_server_reachable() -> None:
+    host, _, port = CONTACT_POINTS[0].rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=3):
+            return
+    except OSError as exc:
+        pytest.fail(
+            f"no Cassandra at {CONTACT_POINTS[0]} ({exc}). Integration tests need a real node: "
+            "run `make test`, or `python3 tools/testcluster.py run -- pytest tests/integration`",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def contact_points() -> list[str]:
+    """The running test cluster's contact points (``host:port``)."""
+    _check_server_reachable()
+    return CONTACT_POINTS
+
+
+@pytest.fixture(scope="session")
+async def cluster(contact_points: list[str]) -> AsyncIterator[AsyncCluster]:
+    """One cluster object for the whole run."""
+    async with AsyncCluster(contact_points, connect_timeout=30) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+async def session(cluster: AsyncCluster) -> AsyncIterator[AsyncSession]:
+    """A shared session bound to a fresh ``aiocql_test`` keyspace. Do not close it in a test."""
+    admin = await cluster.connect()
+    await admin.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}", timeout=60)
+    await admin.execute(
+        f"CREATE KEYSPACE {KEYSPACE} WITH replication = "
+        "{'class': 'SimpleStrategy', 'replication_factor': 1}",
+        timeout=60,
+    )
+    await admin.close()
+    session = await cluster.connect(KEYSPACE)
+    yield session
+    await session.close()
+
+
+@pytest.fixture
+async def fresh_session(
+    cluster: AsyncCluster, session: AsyncSession
+) -> AsyncIterator[AsyncSession]:
+    """A session of this test's own, for tests that close it or change its keyspace."""
+    own = await cluster.connect(KEYSPACE)
+    yield own
+    await own.close()
+
+
+@pytest.fixture
+def table_name() -> str:
+    """A table name unique to this test."""
+    return f"t_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def no_leaked_requests() -> AsyncIterator[None]:
+    """Fails the test if Rust work it spawned is still running shortly after it ends."""
+    from aiocql import _native
+
+    yield
+    for _ in range(200):
+        if _native._in_flight_requests() == 0:
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail(f"{_native._in_flight_requests()} requests still in flight after the test")
