@@ -65,15 +65,15 @@ demo: build ## Run examples/quickstart.py against a local node (started if neede
 .PHONY: format
 format: venv ## Reformat Rust and Python sources
 	cargo fmt
-	$(VENV)/bin/ruff format python tests examples tools
-	$(VENV)/bin/ruff check --fix python tests examples tools
+	$(VENV)/bin/ruff format python tests examples tools/testcluster.py
+	$(VENV)/bin/ruff check --fix python tests examples tools/testcluster.py
 
 .PHONY: lint
 lint: build ## rustfmt, clippy, ruff, mypy --strict, stubtest
 	cargo fmt --check
 	cargo clippy --all-targets --quiet -- -D warnings
-	$(VENV)/bin/ruff check python tests examples tools
-	$(VENV)/bin/ruff format --check python tests examples tools
+	$(VENV)/bin/ruff check python tests examples tools/testcluster.py
+	$(VENV)/bin/ruff format --check python tests examples tools/testcluster.py
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest aiocql._native --allowlist tools/stubtest-allowlist.txt
 
