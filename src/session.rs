@@ -323,10 +323,20 @@ impl Session {
         Ok(PendingRequest::new(Box::new(move |_py| {
             let session = core.live()?;
             Ok(Box::pin(async move {
+                // A `USE` statement rather than `Session::use_keyspace`: the latter records the
+                // new name before the server has accepted it, so a keyspace that does not exist
+                // would stay the session's keyspace. The driver applies a successful `USE` to
+                // every connection itself. The name was validated above, so it cannot inject.
+                let statement = if case_sensitive {
+                    format!("USE \"{name}\"")
+                } else {
+                    format!("USE {name}")
+                };
                 let result = with_timeout(timeout, "USE <keyspace>", async {
                     session
-                        .use_keyspace(name, case_sensitive)
+                        .query_unpaged(statement, ())
                         .await
+                        .map(|_| ())
                         .map_err(DriverError::from)
                 })
                 .await;
@@ -388,10 +398,10 @@ impl Session {
 
     fn __repr__(&self) -> String {
         match self.core.live() {
-            Ok(s) => format!(
-                "<AsyncSession keyspace={:?}>",
-                s.get_keyspace().map(|k| k.as_str().to_owned())
-            ),
+            Ok(s) => match s.get_keyspace() {
+                Some(keyspace) => format!("<AsyncSession keyspace='{}'>", keyspace.as_str()),
+                None => "<AsyncSession keyspace=None>".to_owned(),
+            },
             Err(_) => "<AsyncSession closed>".to_owned(),
         }
     }
@@ -412,7 +422,14 @@ pub fn validate_keyspace(keyspace: &str) -> PyResult<(String, bool)> {
             "invalid keyspace name {keyspace:?}: use 1 to 48 letters, digits or underscores"
         )));
     }
-    Ok((name.to_owned(), case_sensitive))
+    // CQL folds unquoted names to lower case; fold here too so that `keyspace` reports the
+    // name the server uses.
+    let name = if case_sensitive {
+        name.to_owned()
+    } else {
+        name.to_ascii_lowercase()
+    };
+    Ok((name, case_sensitive))
 }
 
 #[cfg(test)]
@@ -422,6 +439,7 @@ mod tests {
     #[test]
     fn keyspace_names_are_validated_before_any_io() {
         assert_eq!(validate_keyspace("ks_1").ok(), Some(("ks_1".into(), false)));
+        assert_eq!(validate_keyspace("Ks_1").ok(), Some(("ks_1".into(), false)));
         assert_eq!(
             validate_keyspace("\"MyKs\"").ok(),
             Some(("MyKs".into(), true))
