@@ -259,7 +259,7 @@ fn server_error_fields<'py>(py: Python<'py>, error: &DbError) -> PyResult<Bound<
             required,
             alive,
         } => {
-            kw.set_item("consistency", consistency.to_string())?;
+            kw.set_item("consistency", consistency_name(*consistency))?;
             kw.set_item("required_replicas", required)?;
             kw.set_item("alive_replicas", alive)?;
         }
@@ -269,7 +269,7 @@ fn server_error_fields<'py>(py: Python<'py>, error: &DbError) -> PyResult<Bound<
             required,
             data_present,
         } => {
-            kw.set_item("consistency", consistency.to_string())?;
+            kw.set_item("consistency", consistency_name(*consistency))?;
             kw.set_item("received_responses", received)?;
             kw.set_item("required_responses", required)?;
             kw.set_item("data_retrieved", data_present)?;
@@ -280,7 +280,7 @@ fn server_error_fields<'py>(py: Python<'py>, error: &DbError) -> PyResult<Bound<
             required,
             write_type,
         } => {
-            kw.set_item("consistency", consistency.to_string())?;
+            kw.set_item("consistency", consistency_name(*consistency))?;
             kw.set_item("received_responses", received)?;
             kw.set_item("required_responses", required)?;
             kw.set_item("write_type", write_type.as_str())?;
@@ -292,7 +292,7 @@ fn server_error_fields<'py>(py: Python<'py>, error: &DbError) -> PyResult<Bound<
             numfailures,
             data_present,
         } => {
-            kw.set_item("consistency", consistency.to_string())?;
+            kw.set_item("consistency", consistency_name(*consistency))?;
             kw.set_item("received_responses", received)?;
             kw.set_item("required_responses", required)?;
             kw.set_item("failures", numfailures)?;
@@ -305,7 +305,7 @@ fn server_error_fields<'py>(py: Python<'py>, error: &DbError) -> PyResult<Bound<
             numfailures,
             write_type,
         } => {
-            kw.set_item("consistency", consistency.to_string())?;
+            kw.set_item("consistency", consistency_name(*consistency))?;
             kw.set_item("received_responses", received)?;
             kw.set_item("required_responses", required)?;
             kw.set_item("failures", numfailures)?;
@@ -411,6 +411,24 @@ pub fn value_error(message: impl Into<String>) -> PyErr {
 
 pub fn runtime_error(message: impl Into<String>) -> PyErr {
     PyRuntimeError::new_err(message.into())
+}
+
+/// The CQL name of a consistency level (`LOCAL_QUORUM`), as cqlsh and cassandra-driver print it.
+fn consistency_name(consistency: scylla::statement::Consistency) -> &'static str {
+    use scylla::statement::Consistency as C;
+    match consistency {
+        C::Any => "ANY",
+        C::One => "ONE",
+        C::Two => "TWO",
+        C::Three => "THREE",
+        C::Quorum => "QUORUM",
+        C::All => "ALL",
+        C::LocalQuorum => "LOCAL_QUORUM",
+        C::EachQuorum => "EACH_QUORUM",
+        C::LocalOne => "LOCAL_ONE",
+        C::Serial => "SERIAL",
+        C::LocalSerial => "LOCAL_SERIAL",
+    }
 }
 
 #[cfg(test)]

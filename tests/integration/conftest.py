@@ -8,10 +8,14 @@ tests/integration``) starts the node and exports ``AIOCQL_TEST_CONTACT_POINTS``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import socket
+import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +102,43 @@ async def no_leaked_requests() -> AsyncIterator[None]:
             return
         await asyncio.sleep(0.01)
     pytest.fail(f"{_native._in_flight_requests()} requests still in flight after the test")
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from testcluster import TestCluster  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def test_cluster(contact_points: list[str]) -> TestCluster:
+    """The launcher's view of the running cluster: pids, logs, nodetool."""
+    return TestCluster.from_env()
+
+
+@pytest.fixture
+def paused_node(
+    test_cluster: TestCluster,
+) -> Iterator[Callable[[int], contextlib.AbstractContextManager[None]]]:
+    """``with paused_node(1): ...`` freezes node 1's JVM (SIGSTOP) so that it stops answering
+    without closing its sockets, as a hung or GC-paused server does; it resumes on exit."""
+    stopped: set[int] = set()
+
+    @contextlib.contextmanager
+    def pause(node: int) -> Iterator[None]:
+        pid = test_cluster.running_pid(node)
+        if pid is None:
+            pytest.fail(
+                f"node {node} was not started by tools/testcluster.py (no pid): fault tests "
+                "need a node the launcher owns",
+                pytrace=False,
+            )
+        os.kill(pid, signal.SIGSTOP)
+        stopped.add(pid)
+        try:
+            yield
+        finally:
+            os.kill(pid, signal.SIGCONT)
+            stopped.discard(pid)
+
+    yield pause
+    for pid in stopped:  # never leave a frozen node behind
+        os.kill(pid, signal.SIGCONT)

@@ -1,0 +1,81 @@
+"""Server errors arrive as cassandra-driver-named exceptions with the server's message and code."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import AsyncIterator
+
+import pytest
+
+import aiocql
+from aiocql import AsyncSession, errors
+
+
+@pytest.fixture
+async def rf3_keyspace(session: AsyncSession) -> AsyncIterator[str]:
+    """A keyspace asking for 3 replicas on a 1-node cluster: quorum operations cannot run."""
+    name = "aiocql_test_rf3"
+    await session.execute(
+        f"CREATE KEYSPACE IF NOT EXISTS {name} WITH replication = "
+        "{'class': 'SimpleStrategy', 'replication_factor': 3}",
+        timeout=60,
+    )
+    await session.execute(
+        f"CREATE TABLE IF NOT EXISTS {name}.t (k int PRIMARY KEY, v int)", timeout=60
+    )
+    yield name
+    await session.execute(f"DROP KEYSPACE {name}", timeout=60)
+
+
+async def test_syntax_error(session: AsyncSession) -> None:
+    with pytest.raises(aiocql.SyntaxException) as info:
+        await session.execute("SELEC * FROM system.local")
+    assert info.value.code == 0x2000
+    assert "SELEC" in str(info.value)
+    assert isinstance(info.value, errors.RequestValidationException)
+
+
+async def test_invalid_request(session: AsyncSession) -> None:
+    with pytest.raises(aiocql.InvalidRequest) as info:
+        await session.execute("SELECT * FROM no_such_table_here")
+    assert info.value.code == 0x2200
+    assert "no_such_table_here" in str(info.value)
+
+
+async def test_already_exists(session: AsyncSession, table_name: str) -> None:
+    await session.execute(f"CREATE TABLE {table_name} (k int PRIMARY KEY)", timeout=60)
+    with pytest.raises(aiocql.AlreadyExists) as info:
+        await session.execute(f"CREATE TABLE {table_name} (k int PRIMARY KEY)", timeout=60)
+    assert info.value.code == 0x2400
+    assert isinstance(info.value, errors.ConfigurationException)
+    assert table_name in str(info.value)
+    assert getattr(info.value, "table", table_name) == table_name
+
+
+async def test_unavailable_from_a_real_coordinator(
+    session: AsyncSession, rf3_keyspace: str
+) -> None:
+    # A lightweight transaction needs a SERIAL quorum: 2 of 3 replicas, and only 1 exists.
+    with pytest.raises(aiocql.Unavailable) as info:
+        await session.execute(f"INSERT INTO {rf3_keyspace}.t (k, v) VALUES (1, 1) IF NOT EXISTS")
+    exc = info.value
+    assert exc.code == 0x1000
+    assert isinstance(exc, errors.RequestExecutionException)
+    assert exc.required_replicas == 2
+    assert exc.alive_replicas == 1
+    assert exc.consistency == "LOCAL_QUORUM"  # Cassandra 5 runs Paxos v2 reads at it
+    clone = pickle.loads(pickle.dumps(exc))
+    assert type(clone) is aiocql.Unavailable
+    assert (clone.message, clone.required_replicas, clone.alive_replicas) == (
+        exc.message,
+        2,
+        1,
+    )
+    # The session goes on serving requests.
+    assert (await session.execute("SELECT * FROM system.local")).one() is not None
+
+
+async def test_every_error_is_a_driver_exception(session: AsyncSession) -> None:
+    for query in ("SELEC 1", "SELECT * FROM nowhere", "USE nowhere_ks"):
+        with pytest.raises(aiocql.DriverException):
+            await session.execute(query)
