@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -114,6 +115,21 @@ def test_cluster(contact_points: list[str]) -> TestCluster:
     return TestCluster.from_env()
 
 
+def _wait_until_all_threads_stopped(pid: int) -> None:
+    """kill() returns before every thread of the JVM has stopped; a request sent in that
+    window could still be answered. Wait until /proc shows each thread stopped."""
+    for _ in range(2000):
+        states = []
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                # The state follows the parenthesised command name, which may contain spaces.
+                states.append(task.joinpath("stat").read_text().rpartition(")")[2].split()[0])
+        if states and all(state in ("T", "t") for state in states):
+            return
+        time.sleep(0.001)
+    pytest.fail(f"node JVM {pid} did not stop within 2 s of SIGSTOP", pytrace=False)
+
+
 @pytest.fixture
 def paused_node(
     test_cluster: TestCluster,
@@ -133,6 +149,7 @@ def paused_node(
             )
         os.kill(pid, signal.SIGSTOP)
         stopped.add(pid)
+        _wait_until_all_threads_stopped(pid)
         try:
             yield
         finally:
