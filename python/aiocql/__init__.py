@@ -59,6 +59,7 @@ from aiocql.errors import (
     WriteFailure,
     WriteTimeout,
 )
+from aiocql.types import Duration
 
 #: async-cassandra's name for the session class.
 AsyncCassandraSession = AsyncSession
@@ -80,6 +81,7 @@ __all__ = [
     "ConnectionException",
     "CoordinationFailure",
     "DriverException",
+    "Duration",
     "FunctionFailure",
     "InvalidRequest",
     "IsBootstrappingErrorMessage",

@@ -8,12 +8,16 @@ mod blob;
 mod boolean;
 mod collection;
 mod decimal;
+mod duration;
 mod float;
 mod inet;
 mod integer;
 mod temporal;
 mod text;
+mod tuple;
 mod uuid;
+mod vector;
+mod vint;
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -167,6 +171,7 @@ pub fn serialize(
             NativeType::Date => temporal::serialize_date(value, out),
             NativeType::Time => temporal::serialize_time(value, out),
             NativeType::Inet => inet::serialize(value, out),
+            NativeType::Duration => duration::serialize(value, out),
             other => Err(unsupported(native_type_name(other))),
         },
         ColumnType::Collection { typ, .. } => match typ {
@@ -178,6 +183,10 @@ pub fn serialize(
                 typ: typ.clone(),
             }))),
         },
+        ColumnType::Tuple(elements) => tuple::serialize_tuple(value, elements, out),
+        ColumnType::Vector { typ, dimensions } => {
+            vector::serialize_vector(value, typ, *dimensions, out)
+        }
         other => Err(unsupported(&cql_type_name(other))),
     }
 }
@@ -238,6 +247,7 @@ pub fn deserialize<'py>(
             NativeType::Date => temporal::deserialize_date(py, bytes),
             NativeType::Time => temporal::deserialize_time(py, bytes),
             NativeType::Inet => inet::deserialize(py, bytes),
+            NativeType::Duration => duration::deserialize(py, bytes),
             other => Err(malformed(native_type_name(other), "type not supported yet")),
         },
         ColumnType::Collection { typ, .. } => match typ {
@@ -252,6 +262,10 @@ pub fn deserialize<'py>(
             }
             _ => Err(malformed("collection", "unknown collection kind")),
         },
+        ColumnType::Tuple(elements) => tuple::deserialize_tuple(py, elements, bytes, hashable),
+        ColumnType::Vector { typ, dimensions } => {
+            vector::deserialize_vector(py, typ, *dimensions, bytes, hashable)
+        }
         other => Err(malformed(&cql_type_name(other), "type not supported yet")),
     }
 }
@@ -303,6 +317,20 @@ pub struct PyClasses {
 }
 
 static CLASSES: PyOnceLock<PyClasses> = PyOnceLock::new();
+static DURATION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+impl PyClasses {
+    /// `aiocql.types.Duration`, imported on first use (the package imports this module).
+    pub fn duration<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        DURATION
+            .get_or_try_init(py, || {
+                py.import("aiocql.types")?
+                    .getattr("Duration")
+                    .map(Bound::unbind)
+            })
+            .map(|class| class.bind(py).clone())
+    }
+}
 
 pub fn classes(py: Python<'_>) -> PyResult<&PyClasses> {
     CLASSES.get_or_try_init(py, || {
