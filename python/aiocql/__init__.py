@@ -59,7 +59,7 @@ from aiocql.errors import (
     WriteFailure,
     WriteTimeout,
 )
-from aiocql.types import Duration
+from aiocql.types import Duration, UserType
 
 #: async-cassandra's name for the session class.
 AsyncCassandraSession = AsyncSession
@@ -106,6 +106,7 @@ __all__ = [
     "Unauthorized",
     "Unavailable",
     "UnpreparedStatement",
+    "UserType",
     "WriteFailure",
     "WriteTimeout",
     "errors",

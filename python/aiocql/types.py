@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Duration"]
+__all__ = ["Duration", "UserType"]
 
 _INT32 = 2**31
 
@@ -67,3 +69,101 @@ class Duration:
             if amount:
                 out.append(f"{amount}{unit}")
         return "".join(out)
+
+
+class UserType(Mapping[str, Any]):
+    """A value of a CQL user-defined type: read-only, with attribute and mapping access.
+
+    Rows return these for UDT columns (``row.address.city``, ``row.address["city"]``,
+    ``row.address._asdict()``). It compares equal to another value of the same type with the
+    same fields, and to a ``dict`` of its fields. As a parameter, a UDT column takes a
+    ``UserType``, a ``dict`` or any object whose attributes are the fields (a dataclass, for
+    example); missing fields are sent as null, unknown mapping keys raise.
+
+    Example::
+
+        address = UserType("address", {"street": "1 Main St", "city": "Springfield"})
+        await session.execute("INSERT INTO users (id, home) VALUES (?, ?)", [uid, address])
+    """
+
+    __slots__ = ("_keyspace", "_name", "_names", "_values")
+    _keyspace: str | None
+    _name: str
+    _names: tuple[str, ...]
+    _values: tuple[Any, ...]
+
+    def __init__(self, name: str, fields: Mapping[str, Any], *, keyspace: str | None = None):
+        object.__setattr__(self, "_keyspace", keyspace)
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_names", tuple(fields))
+        object.__setattr__(self, "_values", tuple(fields.values()))
+
+    @classmethod
+    def _from_server(
+        cls, keyspace: str, name: str, names: tuple[str, ...], values: tuple[Any, ...]
+    ) -> UserType:
+        value = cls.__new__(cls)
+        object.__setattr__(value, "_keyspace", keyspace)
+        object.__setattr__(value, "_name", name)
+        object.__setattr__(value, "_names", names)
+        object.__setattr__(value, "_values", values)
+        return value
+
+    @property
+    def _fields(self) -> tuple[str, ...]:
+        """The field names, in the type's order."""
+        return self._names
+
+    @property
+    def _type_name(self) -> str:
+        """``keyspace.name`` of the user type (just ``name`` when built without a keyspace)."""
+        return f"{self._keyspace}.{self._name}" if self._keyspace else self._name
+
+    def _asdict(self) -> dict[str, Any]:
+        """The fields as a ``dict``, in the type's order."""
+        return dict(zip(self._names, self._values, strict=True))
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._values[self._names.index(name)]
+        except ValueError:
+            raise KeyError(name) from None
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[self._names.index(name)]
+        except ValueError:
+            raise AttributeError(
+                f"user type {self._type_name} has no field {name!r} (fields: "
+                f"{', '.join(self._names)})"
+            ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("user type values are read-only; build a new one")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, UserType):
+            return (self._name, self._names, self._values) == (
+                other._name,
+                other._names,
+                other._values,
+            )
+        if isinstance(other, dict):
+            return self._asdict() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self._name, self._names, self._values))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={v!r}" for n, v in zip(self._names, self._values, strict=True))
+        return f"{self._name}({fields})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (UserType._from_server, (self._keyspace, self._name, self._names, self._values))

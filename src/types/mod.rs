@@ -15,6 +15,7 @@ mod integer;
 mod temporal;
 mod text;
 mod tuple;
+mod udt;
 mod uuid;
 mod vector;
 mod vint;
@@ -184,6 +185,9 @@ pub fn serialize(
             }))),
         },
         ColumnType::Tuple(elements) => tuple::serialize_tuple(value, elements, out),
+        ColumnType::UserDefinedType { definition, .. } => {
+            udt::serialize_udt(value, definition, out)
+        }
         ColumnType::Vector { typ, dimensions } => {
             vector::serialize_vector(value, typ, *dimensions, out)
         }
@@ -263,6 +267,9 @@ pub fn deserialize<'py>(
             _ => Err(malformed("collection", "unknown collection kind")),
         },
         ColumnType::Tuple(elements) => tuple::deserialize_tuple(py, elements, bytes, hashable),
+        ColumnType::UserDefinedType { definition, .. } => {
+            udt::deserialize_udt(py, definition, bytes, hashable)
+        }
         ColumnType::Vector { typ, dimensions } => {
             vector::deserialize_vector(py, typ, *dimensions, bytes, hashable)
         }
@@ -318,6 +325,7 @@ pub struct PyClasses {
 
 static CLASSES: PyOnceLock<PyClasses> = PyOnceLock::new();
 static DURATION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static USER_TYPE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 impl PyClasses {
     /// `aiocql.types.Duration`, imported on first use (the package imports this module).
@@ -326,6 +334,18 @@ impl PyClasses {
             .get_or_try_init(py, || {
                 py.import("aiocql.types")?
                     .getattr("Duration")
+                    .map(Bound::unbind)
+            })
+            .map(|class| class.bind(py).clone())
+    }
+
+    /// `aiocql.types.UserType._from_row`, the constructor of user-type values.
+    pub fn user_type<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        USER_TYPE
+            .get_or_try_init(py, || {
+                py.import("aiocql.types")?
+                    .getattr("UserType")?
+                    .getattr("_from_server")
                     .map(Bound::unbind)
             })
             .map(|class| class.bind(py).clone())
