@@ -59,7 +59,7 @@ from aiocql.errors import (
     WriteFailure,
     WriteTimeout,
 )
-from aiocql.types import Duration, UserType
+from aiocql.types import CqlDate, CqlTimestamp, Duration, UserType
 
 #: async-cassandra's name for the session class.
 AsyncCassandraSession = AsyncSession
@@ -80,6 +80,8 @@ __all__ = [
     "ConnectionClosed",
     "ConnectionException",
     "CoordinationFailure",
+    "CqlDate",
+    "CqlTimestamp",
     "DriverException",
     "Duration",
     "FunctionFailure",

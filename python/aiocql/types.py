@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Duration", "UserType"]
+__all__ = ["CqlDate", "CqlTimestamp", "Duration", "UserType"]
 
 _INT32 = 2**31
 
@@ -167,3 +167,27 @@ class UserType(Mapping[str, Any]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (UserType._from_server, (self._keyspace, self._name, self._names, self._values))
+
+
+@dataclass(frozen=True, slots=True)
+class CqlDate:
+    """A CQL ``date`` outside the years 1-9999 that ``datetime.date`` can hold.
+
+    CQL dates span about 5.8 million years either side of 1970. Rows return this type only
+    for such dates (others are ``datetime.date``); it is accepted as a parameter too.
+    ``days`` counts days since 1970-01-01 (negative before it).
+    """
+
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class CqlTimestamp:
+    """A CQL ``timestamp`` outside the years 1-9999 that ``datetime`` can hold.
+
+    Rows return this type only for such instants (others are timezone-aware UTC
+    ``datetime``); it is accepted as a parameter too. ``milliseconds`` counts milliseconds
+    since 1970-01-01T00:00:00Z.
+    """
+
+    milliseconds: int

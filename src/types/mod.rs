@@ -326,29 +326,45 @@ pub struct PyClasses {
 static CLASSES: PyOnceLock<PyClasses> = PyOnceLock::new();
 static DURATION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static USER_TYPE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static CQL_DATE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static CQL_TIMESTAMP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// An attribute of `aiocql.types`, imported on first use (the package imports this module,
+/// so it cannot be imported at module initialisation).
+fn aiocql_types_attr<'py>(
+    py: Python<'py>,
+    cell: &PyOnceLock<Py<PyAny>>,
+    path: &[&str],
+) -> PyResult<Bound<'py, PyAny>> {
+    cell.get_or_try_init(py, || {
+        let mut object = py.import("aiocql.types")?.into_any();
+        for name in path {
+            object = object.getattr(*name)?;
+        }
+        Ok::<_, PyErr>(object.unbind())
+    })
+    .map(|object| object.bind(py).clone())
+}
 
 impl PyClasses {
-    /// `aiocql.types.Duration`, imported on first use (the package imports this module).
+    /// `aiocql.types.Duration`.
     pub fn duration<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        DURATION
-            .get_or_try_init(py, || {
-                py.import("aiocql.types")?
-                    .getattr("Duration")
-                    .map(Bound::unbind)
-            })
-            .map(|class| class.bind(py).clone())
+        aiocql_types_attr(py, &DURATION, &["Duration"])
     }
 
-    /// `aiocql.types.UserType._from_row`, the constructor of user-type values.
+    /// `aiocql.types.UserType._from_server`, the constructor of user-type values.
     pub fn user_type<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        USER_TYPE
-            .get_or_try_init(py, || {
-                py.import("aiocql.types")?
-                    .getattr("UserType")?
-                    .getattr("_from_server")
-                    .map(Bound::unbind)
-            })
-            .map(|class| class.bind(py).clone())
+        aiocql_types_attr(py, &USER_TYPE, &["UserType", "_from_server"])
+    }
+
+    /// `aiocql.types.CqlDate`: a date outside the years 1-9999.
+    pub fn cql_date<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        aiocql_types_attr(py, &CQL_DATE, &["CqlDate"])
+    }
+
+    /// `aiocql.types.CqlTimestamp`: a timestamp outside the years 1-9999.
+    pub fn cql_timestamp<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        aiocql_types_attr(py, &CQL_TIMESTAMP, &["CqlTimestamp"])
     }
 }
 

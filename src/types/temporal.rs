@@ -10,6 +10,10 @@
 //! * time (nanoseconds since midnight): a naive `time`, or an `int` of nanoseconds. Read back
 //!   as `time`, whose microsecond precision drops the last three digits of nanoseconds.
 //!
+//! * Values outside the years 1-9999 that `datetime` can hold come back as
+//!   `aiocql.CqlTimestamp(milliseconds)` and `aiocql.CqlDate(days)`, which are accepted as
+//!   parameters too.
+//!
 //! Calendar arithmetic is done in Rust (proleptic Gregorian, as Python's `datetime` and
 //! Cassandra both use), so conversions are exact and independent of the platform's time APIs.
 
@@ -63,6 +67,30 @@ fn delta_microseconds(delta: &Bound<'_, PyDelta>) -> i128 {
         + i128::from(delta.get_microseconds())
 }
 
+/// The integer inside an `aiocql.CqlTimestamp` / `aiocql.CqlDate`, if `value` is one.
+fn explicit_value(
+    value: &Bound<'_, PyAny>,
+    cql_type: &str,
+    field: &str,
+) -> ConvResult<Option<i64>> {
+    let py = value.py();
+    let classes = super::classes_for_bind(py)?;
+    let class = if cql_type == "date" {
+        classes.cql_date(py)
+    } else {
+        classes.cql_timestamp(py)
+    }
+    .map_err(|e| ConvError::value(e.to_string()))?;
+    if !value.is_instance(&class).unwrap_or(false) {
+        return Ok(None);
+    }
+    value
+        .getattr(field)
+        .and_then(|v| v.extract::<i64>())
+        .map(Some)
+        .map_err(|_| ConvError::value(format!("{field} out of range for CQL {cql_type}")))
+}
+
 pub fn serialize_timestamp(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvResult<()> {
     let millis: i64 = if let Ok(dt) = value.cast::<PyDateTime>() {
         let days = days_from_civil(
@@ -96,6 +124,8 @@ pub fn serialize_timestamp(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvR
         value.extract::<i64>().map_err(|_| {
             ConvError::value("epoch milliseconds out of range for CQL timestamp (64-bit)")
         })?
+    } else if let Some(millis) = explicit_value(value, "timestamp", "milliseconds")? {
+        millis
     } else {
         return Err(ConvError::type_mismatch(
             "datetime.datetime, datetime.date or int (epoch milliseconds) for CQL timestamp",
@@ -126,6 +156,8 @@ pub fn serialize_date(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvResult
         value
             .extract::<i64>()
             .map_err(|_| ConvError::value("days since the epoch out of range for CQL date"))?
+    } else if let Some(days) = explicit_value(value, "date", "days")? {
+        days
     } else {
         return Err(ConvError::type_mismatch(
             "datetime.date or int (days since 1970-01-01) for CQL date",
@@ -177,15 +209,10 @@ pub fn deserialize_timestamp<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bou
     let days = millis.div_euclid(MS_PER_DAY);
     let in_day = millis.rem_euclid(MS_PER_DAY);
     let (year, month, day) = civil_from_days(days);
-    let year = i32::try_from(year)
-        .ok()
-        .filter(|y| (1..=9999).contains(y))
-        .ok_or_else(|| {
-            malformed(
-                "timestamp",
-                &format!("{millis} ms since the epoch is outside the years 1-9999 that datetime supports"),
-            )
-        })?;
+    let Some(year) = i32::try_from(year).ok().filter(|y| (1..=9999).contains(y)) else {
+        // Outside what datetime can hold: an explicit value, never an error or a wrong date.
+        return super::classes(py)?.cql_timestamp(py)?.call1((millis,));
+    };
     let utc = PyTzInfo::utc(py)?;
     let dt = PyDateTime::new(
         py,
@@ -205,17 +232,9 @@ pub fn deserialize_date<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'p
     let raw = u32::from_be_bytes(fixed::<4>(bytes, "date")?);
     let days = i64::from(raw) - DATE_EPOCH_OFFSET;
     let (year, month, day) = civil_from_days(days);
-    let year = i32::try_from(year)
-        .ok()
-        .filter(|y| (1..=9999).contains(y))
-        .ok_or_else(|| {
-            malformed(
-                "date",
-                &format!(
-                    "{days} days from the epoch is outside the years 1-9999 that date supports"
-                ),
-            )
-        })?;
+    let Some(year) = i32::try_from(year).ok().filter(|y| (1..=9999).contains(y)) else {
+        return super::classes(py)?.cql_date(py)?.call1((days,));
+    };
     Ok(PyDate::new(py, year, month as u8, day as u8)?.into_any())
 }
 

@@ -1,15 +1,22 @@
-"""tuple, vector and duration columns, both ways, through prepared and string queries."""
+"""tuple, vector, duration and far-off dates, both ways, via prepared and string queries."""
 
 from __future__ import annotations
 
 import struct
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from aiocql import AsyncSession, Duration, ParameterTypeError, ParameterValueError
+from aiocql import (
+    AsyncSession,
+    CqlDate,
+    CqlTimestamp,
+    Duration,
+    ParameterTypeError,
+    ParameterValueError,
+)
 
 COLUMNS = {
     "tup": "tuple<int, text, double>",
@@ -131,3 +138,64 @@ def test_duration_rejects_mixed_signs_and_prints_cql() -> None:
     assert str(Duration(14, 3, 3_600_000_000_123)) == "1y2mo3d1h123ns"
     assert str(Duration(0, -5, 0)) == "-5d"
     assert str(Duration()) == "0s"
+
+
+@pytest.fixture(scope="module")
+async def temporal_table(session: AsyncSession) -> AsyncIterator[str]:
+    await session.execute(
+        "CREATE TABLE IF NOT EXISTS far_dates (k int PRIMARY KEY, d date, ts timestamp)",
+        timeout=60,
+    )
+    yield "far_dates"
+    await session.execute("DROP TABLE far_dates", timeout=60)
+
+
+MS_PER_DAY = 86_400_000
+DAYS_TO_YEAR_1 = -719_162  # 0001-01-01
+DAYS_AFTER_9999 = 2_932_897  # 10000-01-01
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (DAYS_TO_YEAR_1, date(1, 1, 1)),
+        (DAYS_TO_YEAR_1 - 1, CqlDate(DAYS_TO_YEAR_1 - 1)),
+        (DAYS_AFTER_9999 - 1, date(9999, 12, 31)),
+        (DAYS_AFTER_9999, CqlDate(DAYS_AFTER_9999)),
+        (-(2**31), CqlDate(-(2**31))),
+        (2**31 - 1, CqlDate(2**31 - 1)),
+        (CqlDate(-5_000_000), CqlDate(-5_000_000)),
+        (CqlDate(10), date(1970, 1, 11)),
+    ],
+)
+async def test_dates_outside_python_range_come_back_explicitly(
+    session: AsyncSession, temporal_table: str, given: Any, expected: Any
+) -> None:
+    insert = await session.prepare(f"INSERT INTO {temporal_table} (k, d) VALUES (?, ?)")
+    await session.execute(insert, (1, given))
+    row = (await session.execute(f"SELECT d FROM {temporal_table} WHERE k = 1")).one()
+    assert row is not None
+    assert row.d == expected
+    assert type(row.d) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (DAYS_TO_YEAR_1 * MS_PER_DAY, datetime(1, 1, 1, tzinfo=timezone.utc)),
+        (DAYS_TO_YEAR_1 * MS_PER_DAY - 1, CqlTimestamp(DAYS_TO_YEAR_1 * MS_PER_DAY - 1)),
+        (DAYS_AFTER_9999 * MS_PER_DAY, CqlTimestamp(DAYS_AFTER_9999 * MS_PER_DAY)),
+        (2**63 - 1, CqlTimestamp(2**63 - 1)),
+        (-(2**63), CqlTimestamp(-(2**63))),
+        (CqlTimestamp(-(10**15)), CqlTimestamp(-(10**15))),
+    ],
+)
+async def test_timestamps_outside_python_range_come_back_explicitly(
+    session: AsyncSession, temporal_table: str, given: Any, expected: Any
+) -> None:
+    insert = await session.prepare(f"INSERT INTO {temporal_table} (k, ts) VALUES (?, ?)")
+    await session.execute(insert, (2, given))
+    row = (await session.execute(f"SELECT ts FROM {temporal_table} WHERE k = 2")).one()
+    assert row is not None
+    assert row.ts == expected
+    assert type(row.ts) is type(expected)
