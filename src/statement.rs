@@ -16,7 +16,7 @@ use scylla::statement::bound::BoundStatement;
 use scylla::statement::prepared::PreparedStatement as ScyllaPrepared;
 
 use crate::errors::{BindError, BindErrorKind};
-use crate::types::{bind_error, cql_type_name, describe, serialize};
+use crate::types::{bind_error, cql_type_name, describe, is_unset_value, serialize};
 
 /// A statement parsed and planned by the server once, executed many times with new values.
 ///
@@ -75,7 +75,15 @@ impl PreparedStatement {
 /// Parameter values already in CQL wire format, ready to be copied into the request frame.
 pub struct SerializedCells {
     data: Vec<u8>,
-    cells: Vec<Option<Range<usize>>>,
+    cells: Vec<Cell>,
+}
+
+/// One bound parameter.
+enum Cell {
+    Null,
+    /// `UNSET_VALUE`: the server leaves the column as it is.
+    Unset,
+    Value(Range<usize>),
 }
 
 impl SerializeRow for SerializedCells {
@@ -93,10 +101,13 @@ impl SerializeRow for SerializedCells {
         }
         for cell in &self.cells {
             match cell {
-                None => {
+                Cell::Null => {
                     writer.make_cell_writer().set_null();
                 }
-                Some(range) => {
+                Cell::Unset => {
+                    writer.make_cell_writer().set_unset();
+                }
+                Cell::Value(range) => {
                     writer
                         .make_cell_writer()
                         .set_value(&self.data[range.clone()])
@@ -250,13 +261,17 @@ pub fn bind(
     };
     for ((label, value), spec) in values.iter().zip(specs.iter()) {
         if value.is_none() {
-            cells.cells.push(None);
+            cells.cells.push(Cell::Null);
+            continue;
+        }
+        if is_unset_value(value) {
+            cells.cells.push(Cell::Unset);
             continue;
         }
         let start = cells.data.len();
         serialize(value, spec.typ(), &mut cells.data)
             .map_err(|e| bind_error(e, label, spec.name(), spec.typ(), value))?;
-        cells.cells.push(Some(start..cells.data.len()));
+        cells.cells.push(Cell::Value(start..cells.data.len()));
     }
     prepared
         .clone()

@@ -59,7 +59,7 @@ from aiocql.errors import (
     WriteFailure,
     WriteTimeout,
 )
-from aiocql.types import CqlDate, CqlTimestamp, Duration, UserType
+from aiocql.types import EMPTY, UNSET_VALUE, CqlDate, CqlTimestamp, Duration, UserType
 
 #: async-cassandra's name for the session class.
 AsyncCassandraSession = AsyncSession
@@ -69,6 +69,8 @@ if hasattr(_os, "register_at_fork"):
     _os.register_at_fork(after_in_child=_reset_after_fork)
 
 __all__ = [
+    "EMPTY",
+    "UNSET_VALUE",
     "AlreadyExists",
     "AsyncCassandraSession",
     "AsyncCluster",

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CqlDate", "CqlTimestamp", "Duration", "UserType"]
+__all__ = ["EMPTY", "UNSET_VALUE", "CqlDate", "CqlTimestamp", "Duration", "UserType"]
 
 _INT32 = 2**31
 
@@ -191,3 +191,53 @@ class CqlTimestamp:
     """
 
     milliseconds: int
+
+
+class _Empty:
+    """The type of `EMPTY`."""
+
+    _instance: _Empty | None = None
+
+    def __new__(cls) -> _Empty:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "EMPTY"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "EMPTY"
+
+
+class _Unset:
+    """The type of `UNSET_VALUE`."""
+
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET_VALUE"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "UNSET_VALUE"
+
+
+#: A zero-length value. CQL lets any column hold one (``blobAsInt(0x)``); it is neither null nor
+#: a number. Rows return ``EMPTY`` for such values of types other than text, ascii and blob
+#: (whose empty value is ``""`` or ``b""``), and ``EMPTY`` as a parameter writes one.
+EMPTY = _Empty()
+
+#: As a parameter: leave this column as it is (protocol v4 "unset"), unlike ``None``, which
+#: writes a null (a tombstone). Only valid as a whole parameter.
+UNSET_VALUE = _Unset()

@@ -152,6 +152,14 @@ pub fn serialize(
     typ: &ColumnType<'_>,
     out: &mut Vec<u8>,
 ) -> ConvResult<()> {
+    if is_empty_value(value) {
+        return Ok(()); // a zero-length value
+    }
+    if is_unset_value(value) {
+        return Err(ConvError::value(
+            "UNSET_VALUE can only be a whole parameter, not part of a collection, tuple or UDT",
+        ));
+    }
     match typ {
         ColumnType::Native(native) => match native {
             NativeType::TinyInt => integer::serialize_tinyint(value, out),
@@ -233,6 +241,16 @@ pub fn deserialize<'py>(
     bytes: &[u8],
     hashable: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
+    if bytes.is_empty()
+        && !matches!(
+            typ,
+            ColumnType::Native(NativeType::Text | NativeType::Ascii | NativeType::Blob)
+        )
+    {
+        // A zero-length value of a type that has no empty form ("" and b"" are real values):
+        // written by `blobAsInt(0x)` or another driver. Not null, so not None.
+        return aiocql_types_attr(py, &EMPTY, &["EMPTY"]);
+    }
     match typ {
         ColumnType::Native(native) => match native {
             NativeType::TinyInt => integer::deserialize_tinyint(py, bytes),
@@ -328,6 +346,22 @@ static DURATION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static USER_TYPE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static CQL_DATE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static CQL_TIMESTAMP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static EMPTY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static UNSET: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// Whether `value` is `aiocql.EMPTY`, the zero-length value of any CQL type.
+pub fn is_empty_value(value: &Bound<'_, PyAny>) -> bool {
+    aiocql_types_attr(value.py(), &EMPTY, &["EMPTY"])
+        .map(|empty| empty.is(value))
+        .unwrap_or(false)
+}
+
+/// Whether `value` is `aiocql.UNSET_VALUE`: leave the column as it is.
+pub fn is_unset_value(value: &Bound<'_, PyAny>) -> bool {
+    aiocql_types_attr(value.py(), &UNSET, &["UNSET_VALUE"])
+        .map(|unset| unset.is(value))
+        .unwrap_or(false)
+}
 
 /// An attribute of `aiocql.types`, imported on first use (the package imports this module,
 /// so it cannot be imported at module initialisation).

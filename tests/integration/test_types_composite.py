@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from aiocql import (
+    EMPTY,
+    UNSET_VALUE,
     AsyncSession,
     CqlDate,
     CqlTimestamp,
@@ -199,3 +201,74 @@ async def test_timestamps_outside_python_range_come_back_explicitly(
     assert row is not None
     assert row.ts == expected
     assert type(row.ts) is type(expected)
+
+
+# Types whose zero-length value Cassandra accepts (smallint, tinyint, date and time refuse it).
+EMPTY_TYPES = [
+    "int",
+    "bigint",
+    "varint",
+    "double",
+    "float",
+    "decimal",
+    "boolean",
+    "uuid",
+    "timeuuid",
+    "timestamp",
+    "inet",
+]
+
+
+@pytest.fixture(scope="module")
+async def empty_table(session: AsyncSession) -> AsyncIterator[str]:
+    columns = ", ".join(f"c_{t} {t}" for t in EMPTY_TYPES)
+    await session.execute(
+        f"CREATE TABLE IF NOT EXISTS empties (k int PRIMARY KEY, s text, b blob, {columns})",
+        timeout=60,
+    )
+    yield "empties"
+    await session.execute("DROP TABLE empties", timeout=60)
+
+
+@pytest.mark.parametrize("cql_type", EMPTY_TYPES)
+async def test_empty_values_read_back_as_empty_not_none(
+    session: AsyncSession, empty_table: str, cql_type: str
+) -> None:
+    # Written by the server itself, as another driver or cqlsh could.
+    await session.execute(
+        f"INSERT INTO {empty_table} (k, c_{cql_type}) VALUES (1, blobAs{cql_type}(0x))"
+    )
+    row = (await session.execute(f"SELECT c_{cql_type} FROM {empty_table} WHERE k = 1")).one()
+    assert row is not None
+    assert row[0] is EMPTY
+    # And EMPTY as a parameter writes the same zero-length value.
+    insert = await session.prepare(f"INSERT INTO {empty_table} (k, c_{cql_type}) VALUES (2, ?)")
+    await session.execute(insert, [EMPTY])
+    row = (await session.execute(f"SELECT c_{cql_type} FROM {empty_table} WHERE k = 2")).one()
+    assert row is not None
+    assert row[0] is EMPTY
+
+
+async def test_empty_text_and_blob_are_real_values(session: AsyncSession, empty_table: str) -> None:
+    await session.execute(f"INSERT INTO {empty_table} (k, s, b) VALUES (3, ?, ?)", ["", b""])
+    row = (await session.execute(f"SELECT s, b FROM {empty_table} WHERE k = 3")).one()
+    assert row == ("", b"")
+
+
+async def test_unset_value_leaves_the_column_alone(session: AsyncSession, empty_table: str) -> None:
+    insert = await session.prepare(f"INSERT INTO {empty_table} (k, c_int, s) VALUES (4, ?, ?)")
+    await session.execute(insert, [1, "first"])
+    await session.execute(insert, [UNSET_VALUE, "second"])
+    row = (await session.execute(f"SELECT c_int, s FROM {empty_table} WHERE k = 4")).one()
+    assert row == (1, "second")
+    await session.execute(insert, [None, UNSET_VALUE])  # None writes a null
+    row = (await session.execute(f"SELECT c_int, s FROM {empty_table} WHERE k = 4")).one()
+    assert row == (None, "second")
+
+
+async def test_unset_inside_a_collection_is_refused(
+    session: AsyncSession, composite_table: str
+) -> None:
+    insert = await session.prepare(f"INSERT INTO {composite_table} (k, tup) VALUES (?, ?)")
+    with pytest.raises(ParameterValueError, match="UNSET_VALUE"):
+        await session.execute(insert, (-2, (1, UNSET_VALUE, 2.0)))
