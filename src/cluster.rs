@@ -1,9 +1,11 @@
 //! Connecting: from validated configuration to a live `AsyncSession`.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use scylla::client::execution_profile::ExecutionProfile;
 use scylla::client::session_builder::SessionBuilder;
 use scylla::client::Compression;
@@ -22,6 +24,8 @@ pub struct ClusterConfig {
     credentials: Option<(String, String)>,
     compression: Option<Compression>,
     prepared_cache_size: usize,
+    /// `{(keyspace, type): class}` shared with `AsyncCluster.register_user_type`.
+    user_types: Option<Arc<Py<PyDict>>>,
 }
 
 /// `host`, `host:port`, `v6addr`, `[v6addr]:port` -> `host:port` as the Rust driver wants.
@@ -64,6 +68,7 @@ impl ClusterConfig {
         password=None,
         compression=None,
         prepared_cache_size=512,
+        user_types=None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -75,6 +80,7 @@ impl ClusterConfig {
         password: Option<String>,
         compression: Option<&str>,
         prepared_cache_size: usize,
+        user_types: Option<Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         if contact_points.is_empty() {
             return Err(value_error("contact_points must name at least one host"));
@@ -108,6 +114,7 @@ impl ClusterConfig {
             credentials,
             compression,
             prepared_cache_size,
+            user_types: user_types.map(|d| Arc::new(d.unbind())),
         })
     }
 
@@ -150,6 +157,7 @@ pub fn connect(
     let contact_points = config.contact_points.clone();
     let request_timeout = config.request_timeout;
     let cache_size = config.prepared_cache_size;
+    let user_types = config.user_types.clone();
     Ok(PendingRequest::from_work(async move {
         let result = match tokio::time::timeout(deadline, builder.build()).await {
             Ok(Ok(session)) => Ok(session),
@@ -167,7 +175,11 @@ pub fn connect(
             }),
         };
         completer(result, move |py, session| {
-            Ok(Py::new(py, Session::new(session, request_timeout, cache_size))?.into_any())
+            Ok(Py::new(
+                py,
+                Session::new(session, request_timeout, cache_size, user_types),
+            )?
+            .into_any())
         })
     }))
 }

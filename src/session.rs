@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyDict, PyString};
 use scylla::client::session::Session as ScyllaSession;
 use scylla::response::query_result::QueryResult;
 use scylla::response::PagingState;
@@ -18,6 +18,7 @@ use crate::errors::{type_error, value_error, DriverError, DriverResult};
 use crate::result::build_result_set;
 use crate::runtime::{completer, with_timeout, PendingRequest, Ready, Work};
 use crate::statement::{bind, has_parameters, PreparedStatement};
+use crate::types::with_user_types;
 
 /// Rows per page when `execute()` fetches a whole result.
 pub const DEFAULT_PAGE_SIZE: i32 = 5000;
@@ -72,6 +73,7 @@ pub struct SessionCore {
     session: RwLock<Option<Arc<ScyllaSession>>>,
     default_timeout: Option<Duration>,
     prepared: Mutex<PreparedCache>,
+    user_types: Option<Arc<Py<PyDict>>>,
 }
 
 impl SessionCore {
@@ -157,8 +159,13 @@ pub fn parse_timeout(
     }
 }
 
-fn result_completer(result: DriverResult<Vec<QueryResult>>) -> crate::runtime::Completer {
-    completer(result, build_result_set)
+fn result_completer(
+    result: DriverResult<Vec<QueryResult>>,
+    user_types: Option<Arc<Py<PyDict>>>,
+) -> crate::runtime::Completer {
+    completer(result, move |py, pages| {
+        with_user_types(user_types, || build_result_set(py, pages))
+    })
 }
 
 /// A connection to the cluster that runs queries; create it with `await cluster.connect()`.
@@ -176,12 +183,14 @@ impl Session {
         session: ScyllaSession,
         default_timeout: Option<Duration>,
         prepared_cache_size: usize,
+        user_types: Option<Arc<Py<PyDict>>>,
     ) -> Self {
         Session {
             core: Arc::new(SessionCore {
                 session: RwLock::new(Some(Arc::new(session))),
                 default_timeout,
                 prepared: Mutex::new(PreparedCache::new(prepared_cache_size)),
+                user_types,
             }),
         }
     }
@@ -219,12 +228,13 @@ impl Session {
                     parameters.as_ref().map(|p| p.bind(py)),
                 )
                 .map_err(|e| e.into_pyerr(py))?;
+                let user_types = core.user_types.clone();
                 Ok(Box::pin(async move {
                     let result = with_timeout(timeout, "request", async {
                         fetch_all_bound(&session, &bound).await
                     })
                     .await;
-                    result_completer(result)
+                    result_completer(result, user_types)
                 }) as Work)
             })));
         }
@@ -240,12 +250,13 @@ impl Session {
                 let session = core.live()?;
                 let mut statement = Statement::new(text);
                 statement.set_page_size(DEFAULT_PAGE_SIZE);
+                let user_types = core.user_types.clone();
                 Ok(Box::pin(async move {
                     let result = with_timeout(timeout, "request", async {
                         fetch_all_unprepared(&session, &statement).await
                     })
                     .await;
-                    result_completer(result)
+                    result_completer(result, user_types)
                 }) as Work)
             })));
         }
@@ -256,14 +267,16 @@ impl Session {
             if let Some(prepared) = core.cached(&key) {
                 let bound = bind(&prepared, parameters.as_ref().map(|p| p.bind(py)))
                     .map_err(|e| e.into_pyerr(py))?;
+                let user_types = core.user_types.clone();
                 return Ok(Box::pin(async move {
                     let result = with_timeout(timeout, "request", async {
                         fetch_all_bound(&session, &bound).await
                     })
                     .await;
-                    result_completer(result)
+                    result_completer(result, user_types)
                 }) as Work);
             }
+            let user_types = core.user_types.clone();
             // First use of this query text: prepare it, then bind. Binding needs the GIL, which
             // is taken briefly on the I/O thread; later calls hit the cache and bind up front.
             Ok(Box::pin(async move {
@@ -278,7 +291,7 @@ impl Session {
                     fetch_all_bound(&session, &bound).await
                 })
                 .await;
-                result_completer(result)
+                result_completer(result, user_types)
             }) as Work)
         })))
     }

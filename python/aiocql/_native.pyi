@@ -64,6 +64,7 @@ class ClusterConfig:
         password: str | None = None,
         compression: str | None = None,
         prepared_cache_size: int = 512,
+        user_types: dict[tuple[str, str], Any] | None = None,
     ) -> ClusterConfig: ...
     @property
     def contact_points(self) -> list[str]: ...

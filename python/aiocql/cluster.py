@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -107,6 +107,7 @@ class AsyncCluster:
             raise ConfigurationError(
                 f"prepared_cache_size must be a non-negative int, got {prepared_cache_size!r}"
             )
+        self._user_types: dict[tuple[str, str], Callable[..., Any]] = {}
         connect = _positive("connect_timeout", connect_timeout)
         assert connect is not None
         try:
@@ -119,6 +120,7 @@ class AsyncCluster:
                 password=password,
                 compression=compression,
                 prepared_cache_size=prepared_cache_size,
+                user_types=self._user_types,
             )
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
@@ -131,6 +133,34 @@ class AsyncCluster:
     ) -> AsyncCluster:
         """An `AsyncCluster` that logs in with ``username`` and ``password``."""
         return cls(contact_points, username=username, password=password, **kwargs)
+
+    def register_user_type(self, keyspace: str, user_type: str, cls: Callable[..., Any]) -> None:
+        """Read values of the user-defined type ``keyspace.user_type`` as ``cls(**fields)``.
+
+        Applies to every session of this cluster, including those already open. Names are
+        matched as the server reports them: lower case unless the type was created with a
+        quoted name. Instances of ``cls`` (or of any class with the fields as attributes) are
+        accepted as parameters for the type.
+
+        Raises:
+            TypeError: ``cls`` is not callable, or a name is not a ``str``.
+
+        Example::
+
+            @dataclass
+            class Address:
+                street: str | None
+                city: str | None
+
+            cluster.register_user_type("shop", "address", Address)
+            row = (await session.execute("SELECT home FROM shop.users LIMIT 1")).one()
+            assert isinstance(row.home, Address)
+        """
+        if not isinstance(keyspace, str) or not isinstance(user_type, str):
+            raise TypeError("keyspace and user_type must be str")
+        if not callable(cls):
+            raise TypeError(f"cls must be a class or callable, got {cls!r}")
+        self._user_types[(keyspace, user_type)] = cls
 
     @property
     def contact_points(self) -> list[str]:

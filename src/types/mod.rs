@@ -16,6 +16,7 @@ mod temporal;
 mod text;
 mod tuple;
 mod udt;
+pub use udt::with_user_types;
 mod uuid;
 mod vector;
 mod vint;

@@ -7,11 +7,52 @@
 //! fields the server did not send (the type gained fields later) are `None`. Inside sets and
 //! map keys, collections in fields come back as tuples and frozensets, so the value hashes.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use pyo3::prelude::*;
-use pyo3::types::{PyMapping, PyString, PyTuple};
+use pyo3::types::{PyDict, PyMapping, PyString, PyTuple};
 use scylla::frame::response::result::UserDefinedType;
 
 use super::{classes, deserialize, malformed, serialize_cell, ConvError, ConvResult};
+
+thread_local! {
+    /// The classes registered with `AsyncCluster.register_user_type` for the result being
+    /// converted on this thread (results are converted on the event-loop thread, one at a time).
+    static USER_TYPES: RefCell<Option<Arc<Py<PyDict>>>> = const { RefCell::new(None) };
+}
+
+/// Runs `convert` with `registry` as the user-type classes for UDT values it builds.
+pub fn with_user_types<R>(registry: Option<Arc<Py<PyDict>>>, convert: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Arc<Py<PyDict>>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            USER_TYPES.with(|cell| *cell.borrow_mut() = previous);
+        }
+    }
+    let previous = USER_TYPES.with(|cell| cell.replace(registry));
+    let _restore = Restore(previous);
+    convert()
+}
+
+/// The class registered for `keyspace.name`, if any.
+fn registered_class<'py>(
+    py: Python<'py>,
+    keyspace: &str,
+    name: &str,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    USER_TYPES.with(|cell| match &*cell.borrow() {
+        Some(registry) => {
+            let registry = registry.bind(py);
+            if registry.is_empty() {
+                return Ok(None);
+            }
+            registry.get_item((keyspace, name))
+        }
+        None => Ok(None),
+    })
+}
 
 pub fn serialize_udt(
     value: &Bound<'_, PyAny>,
@@ -116,6 +157,21 @@ pub fn deserialize_udt<'py>(
         let (cell, rest) = bytes.split_at(len);
         bytes = rest;
         values.push(deserialize(py, typ, cell, hashable)?);
+    }
+    if let Some(class) = registered_class(py, &definition.keyspace, &definition.name)? {
+        let fields = PyDict::new(py);
+        for (name, value) in names.iter().zip(values) {
+            fields.set_item(name, value)?;
+        }
+        let value = class.call((), Some(&fields))?;
+        if hashable && value.hash().is_err() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "the class registered for user type {}.{} makes unhashable values, but this \
+                 one is in a set or a map key; make it hashable (e.g. @dataclass(frozen=True))",
+                definition.keyspace, definition.name
+            )));
+        }
+        return Ok(value);
     }
     classes(py)?.user_type(py)?.call1((
         definition.keyspace.as_ref(),

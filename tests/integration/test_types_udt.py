@@ -148,3 +148,38 @@ async def test_bad_udt_values(
         await session.execute(insert, (-1, value))
     assert "column 'addr'" in str(info.value)
     assert (await session.execute(f"SELECT k FROM {udt_table} WHERE k = -1")).one() is None
+
+
+@dataclass(frozen=True)
+class Location:
+    x: float | None
+    y: float | None
+
+
+async def test_registered_class_is_built_for_udt_values(
+    contact_points: list[str], session: AsyncSession, udt_table: str
+) -> None:
+    from aiocql import AsyncCluster
+
+    async with AsyncCluster(contact_points) as cluster:
+        own = await cluster.connect("aiocql_test")
+        await own.execute(
+            f"INSERT INTO {udt_table} (k, pts, person) VALUES (?, ?, ?)",
+            (50, {Point(1.0, 2.0)}, {"name": "Maude", "spots": [Location(3.0, None)]}),
+        )
+        select = f"SELECT pts, person FROM {udt_table} WHERE k = 50"
+        before = (await own.execute(select)).one()
+        assert before is not None
+        assert isinstance(before.person.spots[0], UserType)
+        # Registering applies to sessions already open, for this cluster only.
+        cluster.register_user_type("aiocql_test", "point", Location)
+        row = (await own.execute(select)).one()
+        assert row is not None
+        assert row.person.spots == [Location(3.0, None)]
+        assert row.pts == {Location(1.0, 2.0)}
+        assert isinstance(row.person, UserType)  # person itself is not registered
+        other = (await session.execute(select)).one()
+        assert other is not None
+        assert isinstance(other.person.spots[0], UserType)
+    with pytest.raises(TypeError, match="callable"):
+        cluster.register_user_type("aiocql_test", "point", 5)  # type: ignore[arg-type]
