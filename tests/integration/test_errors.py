@@ -79,3 +79,26 @@ async def test_every_error_is_a_driver_exception(session: AsyncSession) -> None:
     for query in ("SELEC 1", "SELECT * FROM nowhere", "USE nowhere_ks"):
         with pytest.raises(aiocql.DriverException):
             await session.execute(query)
+
+
+async def test_configuration_exception(session: AsyncSession, table_name: str) -> None:
+    with pytest.raises(aiocql.ConfigurationException) as info:
+        await session.execute(
+            "CREATE KEYSPACE aiocql_never WITH replication = {'class': 'NoSuchStrategy'}"
+        )
+    assert info.value.code == 0x2300
+    assert "NoSuchStrategy" in str(info.value)
+    assert not isinstance(info.value, aiocql.AlreadyExists)
+    with pytest.raises(aiocql.ConfigurationException, match="gc_grace_seconds"):
+        await session.execute(
+            f"CREATE TABLE {table_name} (k int PRIMARY KEY) WITH gc_grace_seconds = -1"
+        )
+
+
+async def test_unauthorized(session: AsyncSession) -> None:
+    # Even without authentication, the system keyspace refuses schema changes.
+    with pytest.raises(aiocql.Unauthorized) as info:
+        await session.execute("ALTER TABLE system.local ADD extra int")
+    assert info.value.code == 0x2100
+    assert "system keyspace" in str(info.value)
+    assert isinstance(info.value, errors.RequestValidationException)
