@@ -446,17 +446,59 @@ mod tests {
 
     #[test]
     fn every_server_error_maps_to_a_distinct_class() {
+        use scylla::errors::WriteType;
         use scylla::frame::types::Consistency;
         let errors = [
             DbError::SyntaxError,
             DbError::Invalid,
+            DbError::AlreadyExists {
+                keyspace: "ks".into(),
+                table: "t".into(),
+            },
+            DbError::FunctionFailure {
+                keyspace: "ks".into(),
+                function: "f".into(),
+                arg_types: vec!["int".into()],
+            },
+            DbError::AuthenticationError,
+            DbError::Unauthorized,
+            DbError::ConfigError,
             DbError::Unavailable {
                 consistency: Consistency::One,
                 required: 1,
                 alive: 0,
             },
             DbError::Overloaded,
+            DbError::IsBootstrapping,
+            DbError::TruncateError,
+            DbError::ReadTimeout {
+                consistency: Consistency::Quorum,
+                received: 1,
+                required: 2,
+                data_present: false,
+            },
+            DbError::WriteTimeout {
+                consistency: Consistency::Quorum,
+                received: 1,
+                required: 2,
+                write_type: WriteType::Simple,
+            },
+            DbError::ReadFailure {
+                consistency: Consistency::Quorum,
+                received: 1,
+                required: 2,
+                numfailures: 1,
+                data_present: false,
+            },
+            DbError::WriteFailure {
+                consistency: Consistency::Quorum,
+                received: 1,
+                required: 2,
+                numfailures: 1,
+                write_type: WriteType::Batch,
+            },
             DbError::ServerError,
+            DbError::ProtocolError,
         ];
         let classes: Vec<_> = errors.iter().map(server_error_class).collect();
         let mut unique = classes.clone();
