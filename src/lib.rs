@@ -9,6 +9,7 @@
 
 pub mod cluster;
 pub mod errors;
+pub mod options;
 pub mod result;
 pub mod runtime;
 pub mod session;

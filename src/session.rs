@@ -15,6 +15,7 @@ use scylla::statement::prepared::PreparedStatement as ScyllaPrepared;
 use scylla::statement::unprepared::Statement;
 
 use crate::errors::{type_error, value_error, DriverError, DriverResult};
+use crate::options::StatementOptions;
 use crate::result::build_result_set;
 use crate::runtime::{completer, with_timeout, PendingRequest, Ready, Work};
 use crate::statement::{bind, has_parameters, PreparedStatement};
@@ -216,6 +217,7 @@ impl Session {
         parameters: Option<Bound<'_, PyAny>>,
         timeout: Option<f64>,
     ) -> PyResult<PendingRequest> {
+        let timeout_arg = timeout;
         let timeout = parse_timeout(timeout, self.core.default_timeout)?;
         let core = self.core.clone();
         if let Ok(prepared) = query.cast::<PreparedStatement>() {
@@ -238,18 +240,28 @@ impl Session {
                 }) as Work)
             })));
         }
-        let Ok(text) = query.cast::<PyString>() else {
+        let (text, options) = if let Ok(text) = query.cast::<PyString>() {
+            (text.to_str()?.to_owned(), StatementOptions::default())
+        } else if is_simple_statement(&query)? {
+            let text: String = query.getattr("query_string")?.extract()?;
+            (text, StatementOptions::from_statement(&query)?)
+        } else {
             return Err(type_error(format!(
-                "query must be a str or a PreparedStatement, got {}",
+                "query must be a str, a SimpleStatement or a PreparedStatement, got {}",
                 crate::types::python_type_name(&query)
             )));
         };
-        let text = text.to_str()?.to_owned();
+        // The call's timeout wins over the statement's, which wins over the session default.
+        let timeout = match (timeout_arg, options.timeout) {
+            (None, Some(own)) => Some(own),
+            _ => timeout,
+        };
         if !has_parameters(parameters.as_ref()) {
             return Ok(PendingRequest::new(Box::new(move |_py| {
                 let session = core.live()?;
                 let mut statement = Statement::new(text);
                 statement.set_page_size(DEFAULT_PAGE_SIZE);
+                options.apply_to_statement(&mut statement);
                 let user_types = core.user_types.clone();
                 Ok(Box::pin(async move {
                     let result = with_timeout(timeout, "request", async {
@@ -264,7 +276,8 @@ impl Session {
         Ok(PendingRequest::new(Box::new(move |py| {
             let session = core.live()?;
             let key = SessionCore::cache_key(&session, &text);
-            if let Some(prepared) = core.cached(&key) {
+            if let Some(mut prepared) = core.cached(&key) {
+                options.apply_to_prepared(&mut prepared);
                 let bound = bind(&prepared, parameters.as_ref().map(|p| p.bind(py)))
                     .map_err(|e| e.into_pyerr(py))?;
                 let user_types = core.user_types.clone();
@@ -283,8 +296,10 @@ impl Session {
                 let result = with_timeout(timeout, "request", async {
                     let mut statement = Statement::new(text);
                     statement.set_page_size(DEFAULT_PAGE_SIZE);
-                    let prepared = session.prepare(statement).await?;
+                    let mut prepared = session.prepare(statement).await?;
+                    // The cache keeps the statement as prepared; the options are this call's.
                     core.remember(key, prepared.clone());
+                    options.apply_to_prepared(&mut prepared);
                     let bound = Python::attach(|py| {
                         bind(&prepared, parameters.as_ref().map(|p| p.bind(py)))
                     })?;
@@ -443,6 +458,19 @@ pub fn validate_keyspace(keyspace: &str) -> PyResult<(String, bool)> {
         name.to_ascii_lowercase()
     };
     Ok((name, case_sensitive))
+}
+
+static SIMPLE_STATEMENT: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+
+/// Whether `query` is an `aiocql.SimpleStatement`.
+fn is_simple_statement(query: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let py = query.py();
+    let class = SIMPLE_STATEMENT.get_or_try_init(py, || {
+        py.import("aiocql.statement")?
+            .getattr("SimpleStatement")
+            .map(Bound::unbind)
+    })?;
+    query.is_instance(class.bind(py))
 }
 
 #[cfg(test)]

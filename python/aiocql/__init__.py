@@ -59,6 +59,7 @@ from aiocql.errors import (
     WriteFailure,
     WriteTimeout,
 )
+from aiocql.statement import ConsistencyLevel, SimpleStatement
 from aiocql.types import EMPTY, UNSET_VALUE, CqlDate, CqlTimestamp, Duration, UserType
 
 #: async-cassandra's name for the session class.
@@ -81,6 +82,7 @@ __all__ = [
     "ConfigurationException",
     "ConnectionClosed",
     "ConnectionException",
+    "ConsistencyLevel",
     "CoordinationFailure",
     "CqlDate",
     "CqlTimestamp",
@@ -104,6 +106,7 @@ __all__ = [
     "RequestValidationException",
     "Row",
     "ServerError",
+    "SimpleStatement",
     "SyntaxException",
     "Timeout",
     "TruncateError",

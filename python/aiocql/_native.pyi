@@ -5,6 +5,8 @@ from collections.abc import Generator, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Generic, TypeVar, final, overload
 
+from aiocql.statement import SimpleStatement
+
 _T = TypeVar("_T")
 
 __version__: str
@@ -156,7 +158,7 @@ class AsyncSession:
 
     def execute(
         self,
-        query: str | PreparedStatement,
+        query: str | PreparedStatement | SimpleStatement,
         parameters: Sequence[Any] | Mapping[str, Any] | None = None,
         *,
         timeout: float | None = None,

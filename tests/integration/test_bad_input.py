@@ -180,7 +180,9 @@ async def test_single_string_parameter_hint(session: AsyncSession, table: str) -
 async def test_query_that_is_not_a_string_or_prepared_statement(
     session: AsyncSession, query: Any
 ) -> None:
-    with pytest.raises(TypeError, match="query must be a str or a PreparedStatement"):
+    with pytest.raises(
+        TypeError, match="query must be a str, a SimpleStatement or a PreparedStatement"
+    ):
         await session.execute(query)
 
 

@@ -1,0 +1,117 @@
+"""SimpleStatement options reach the server: consistency, serial, fetch size, timeout."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from aiocql import (
+    AsyncSession,
+    ConsistencyLevel,
+    OperationTimedOut,
+    SimpleStatement,
+    Unavailable,
+)
+
+RF3 = "aiocql_test_stmt_rf3"
+
+
+@pytest.fixture(scope="module")
+async def rf3_table(session: AsyncSession) -> AsyncIterator[str]:
+    """RF=3 on a 1-node cluster: ONE works, QUORUM (2 replicas) cannot."""
+    await session.execute(
+        f"CREATE KEYSPACE IF NOT EXISTS {RF3} WITH replication = "
+        "{'class': 'SimpleStrategy', 'replication_factor': 3}",
+        timeout=60,
+    )
+    await session.execute(
+        f"CREATE TABLE IF NOT EXISTS {RF3}.t (k int PRIMARY KEY, v int)", timeout=60
+    )
+    yield f"{RF3}.t"
+    await session.execute(f"DROP KEYSPACE {RF3}", timeout=60)
+
+
+@pytest.mark.parametrize("with_parameters", [False, True], ids=["unprepared", "prepared"])
+async def test_consistency_level_is_sent(
+    session: AsyncSession, rf3_table: str, with_parameters: bool
+) -> None:
+    query = f"SELECT v FROM {rf3_table} WHERE k = " + ("?" if with_parameters else "1")
+    params = [1] if with_parameters else None
+    quorum = SimpleStatement(query, consistency_level=ConsistencyLevel.QUORUM)
+    with pytest.raises(Unavailable) as info:
+        await session.execute(quorum, params)
+    assert info.value.consistency == "QUORUM"
+    assert info.value.required_replicas == 2
+    one = SimpleStatement(query, consistency_level=ConsistencyLevel.ONE)
+    assert len(await session.execute(one, params)) == 0
+    # The session default (LOCAL_ONE) is untouched, also for the cached prepared statement.
+    assert len(await session.execute(query, params)) == 0
+
+
+async def test_serial_consistency_must_be_a_serial_level(
+    session: AsyncSession, rf3_table: str
+) -> None:
+    stmt = SimpleStatement(
+        f"UPDATE {rf3_table} SET v = 1 WHERE k = 1 IF v = 0",
+        serial_consistency_level=ConsistencyLevel.ONE,
+    )
+    with pytest.raises(ValueError, match="serial_consistency_level"):
+        await session.execute(stmt)
+
+
+async def test_fetch_size_pages_but_returns_every_row(
+    session: AsyncSession, table_name: str
+) -> None:
+    await session.execute(f"CREATE TABLE {table_name} (p int, c int, PRIMARY KEY (p, c))")
+    insert = await session.prepare(f"INSERT INTO {table_name} (p, c) VALUES (0, ?)")
+    for c in range(25):
+        await session.execute(insert, [c])
+    rows = await session.execute(
+        SimpleStatement(f"SELECT c FROM {table_name} WHERE p = 0", fetch_size=4)
+    )
+    assert [r.c for r in rows] == list(range(25))
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ({"consistency_level": 42}, "consistency_level"),
+        ({"fetch_size": 0}, "fetch_size"),
+        ({"fetch_size": -5}, "fetch_size"),
+        ({"timeout": -1.0}, "timeout"),
+    ],
+)
+async def test_invalid_options_fail_before_io(
+    session: AsyncSession, options: dict[str, float], fragment: str
+) -> None:
+    stmt = SimpleStatement("SELECT * FROM system.local", **options)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=fragment):
+        await session.execute(stmt)
+
+
+async def test_statement_timeout_and_call_override(
+    session: AsyncSession,
+    paused_node: Callable[[int], contextlib.AbstractContextManager[None]],
+) -> None:
+    stmt = SimpleStatement("SELECT * FROM system.local", timeout=0.3)
+    with paused_node(1):
+        started = time.monotonic()
+        with pytest.raises(OperationTimedOut):
+            await session.execute(stmt)
+        assert 0.25 < time.monotonic() - started < 1.5
+        started = time.monotonic()
+        with pytest.raises(OperationTimedOut):
+            await session.execute(stmt, timeout=0.6)
+        assert time.monotonic() - started >= 0.55
+
+
+def test_consistency_levels_match_the_protocol() -> None:
+    assert ConsistencyLevel.ANY == 0
+    assert ConsistencyLevel.LOCAL_QUORUM == 6
+    assert ConsistencyLevel.LOCAL_ONE == 10
+    assert "QUORUM" in repr(SimpleStatement("x", consistency_level=ConsistencyLevel.QUORUM))
+    with pytest.raises(TypeError):
+        SimpleStatement(b"SELECT 1")  # type: ignore[arg-type]
