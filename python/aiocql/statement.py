@@ -74,9 +74,7 @@ class SimpleStatement:
         self.timeout = timeout
 
     def __repr__(self) -> str:
-        level = (
-            ConsistencyLevel(self.consistency_level).name
-            if self.consistency_level in iter(ConsistencyLevel)
-            else self.consistency_level
-        )
+        level: object = self.consistency_level
+        if isinstance(level, int) and level in ConsistencyLevel._value2member_map_:
+            level = ConsistencyLevel(level).name
         return f"<SimpleStatement {self.query_string!r} consistency={level}>"
