@@ -7,6 +7,7 @@
 // Result is irrelevant; boxing them would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+pub mod batch;
 pub mod cluster;
 pub mod errors;
 pub mod options;

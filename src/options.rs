@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use scylla::statement::batch::Batch;
 use scylla::statement::prepared::PreparedStatement as ScyllaPrepared;
 use scylla::statement::unprepared::Statement;
 use scylla::statement::{Consistency, SerialConsistency};
@@ -90,6 +91,35 @@ impl StatementOptions {
             idempotent,
             timeout: parse_timeout(timeout, None)?,
         })
+    }
+
+    /// Reads the options of an `aiocql.BatchStatement` (a batch has no fetch size).
+    pub fn from_batch(batch: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let consistency = optional_int(batch, "consistency_level")?
+            .map(consistency_from_int)
+            .transpose()?;
+        let serial_consistency = optional_int(batch, "serial_consistency_level")?
+            .map(serial_from_int)
+            .transpose()?;
+        let idempotent = batch.getattr("is_idempotent")?.is_truthy()?;
+        let timeout = batch.getattr("timeout")?.extract::<Option<f64>>()?;
+        Ok(StatementOptions {
+            consistency,
+            serial_consistency,
+            page_size: None,
+            idempotent,
+            timeout: parse_timeout(timeout, None)?,
+        })
+    }
+
+    pub fn apply_to_batch(&self, batch: &mut Batch) {
+        if let Some(c) = self.consistency {
+            batch.set_consistency(c);
+        }
+        if self.serial_consistency.is_some() {
+            batch.set_serial_consistency(self.serial_consistency);
+        }
+        batch.set_is_idempotent(self.idempotent);
     }
 
     pub fn apply_to_statement(&self, statement: &mut Statement) {

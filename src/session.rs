@@ -72,13 +72,13 @@ impl PreparedCache {
 /// State shared by a session and its in-flight requests.
 pub struct SessionCore {
     session: RwLock<Option<Arc<ScyllaSession>>>,
-    default_timeout: Option<Duration>,
+    pub(crate) default_timeout: Option<Duration>,
     prepared: Mutex<PreparedCache>,
-    user_types: Option<Arc<Py<PyDict>>>,
+    pub(crate) user_types: Option<Arc<Py<PyDict>>>,
 }
 
 impl SessionCore {
-    fn live(&self) -> DriverResult<Arc<ScyllaSession>> {
+    pub(crate) fn live(&self) -> DriverResult<Arc<ScyllaSession>> {
         self.session
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -86,21 +86,21 @@ impl SessionCore {
             .ok_or(DriverError::Closed("Session is closed"))
     }
 
-    fn cache_key(session: &ScyllaSession, query: &str) -> (Option<String>, String) {
+    pub(crate) fn cache_key(session: &ScyllaSession, query: &str) -> (Option<String>, String) {
         (
             session.get_keyspace().map(|k| k.as_str().to_owned()),
             query.to_owned(),
         )
     }
 
-    fn cached(&self, key: &(Option<String>, String)) -> Option<ScyllaPrepared> {
+    pub(crate) fn cached(&self, key: &(Option<String>, String)) -> Option<ScyllaPrepared> {
         self.prepared
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(key)
     }
 
-    fn remember(&self, key: (Option<String>, String), prepared: ScyllaPrepared) {
+    pub(crate) fn remember(&self, key: (Option<String>, String), prepared: ScyllaPrepared) {
         self.prepared
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -160,7 +160,7 @@ pub fn parse_timeout(
     }
 }
 
-fn result_completer(
+pub(crate) fn result_completer(
     result: DriverResult<Vec<QueryResult>>,
     user_types: Option<Arc<Py<PyDict>>>,
 ) -> crate::runtime::Completer {
@@ -240,9 +240,12 @@ impl Session {
                 }) as Work)
             })));
         }
+        if is_statement_class(&query, "BatchStatement")? {
+            return crate::batch::execute_batch(core, &query, timeout_arg);
+        }
         let (text, options) = if let Ok(text) = query.cast::<PyString>() {
             (text.to_str()?.to_owned(), StatementOptions::default())
-        } else if is_simple_statement(&query)? {
+        } else if is_statement_class(&query, "SimpleStatement")? {
             let text: String = query.getattr("query_string")?.extract()?;
             (text, StatementOptions::from_statement(&query)?)
         } else {
@@ -309,6 +312,32 @@ impl Session {
                 result_completer(result, user_types)
             }) as Work)
         })))
+    }
+
+    /// Run a `BatchStatement`: its statements as one request, applied together (LOGGED),
+    /// or just sent together (UNLOGGED, COUNTER).
+    ///
+    /// Every parameter of every statement is converted first: a bad value raises
+    /// `ParameterTypeError`/`ParameterValueError` naming the batch statement, and nothing is
+    /// sent. `execute(batch)` does the same.
+    ///
+    ///     batch = BatchStatement()
+    ///     batch.add(insert_user, (user_id, name))
+    ///     batch.add("UPDATE counts SET n = ? WHERE k = ?", (3, "users"))
+    ///     await session.execute_batch(batch)
+    #[pyo3(signature = (batch, *, timeout=None))]
+    fn execute_batch(
+        &self,
+        batch: Bound<'_, PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<PendingRequest> {
+        if !is_statement_class(&batch, "BatchStatement")? {
+            return Err(type_error(format!(
+                "execute_batch() takes a BatchStatement, got {}",
+                crate::types::python_type_name(&batch)
+            )));
+        }
+        crate::batch::execute_batch(self.core.clone(), &batch, timeout)
     }
 
     /// Prepare a statement on the cluster and return a `PreparedStatement`.
@@ -461,13 +490,19 @@ pub fn validate_keyspace(keyspace: &str) -> PyResult<(String, bool)> {
 }
 
 static SIMPLE_STATEMENT: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+static BATCH_STATEMENT: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
 
-/// Whether `query` is an `aiocql.SimpleStatement`.
-fn is_simple_statement(query: &Bound<'_, PyAny>) -> PyResult<bool> {
+/// Whether `query` is an instance of `aiocql.statement.<name>`.
+fn is_statement_class(query: &Bound<'_, PyAny>, name: &'static str) -> PyResult<bool> {
     let py = query.py();
-    let class = SIMPLE_STATEMENT.get_or_try_init(py, || {
+    let cell = if name == "BatchStatement" {
+        &BATCH_STATEMENT
+    } else {
+        &SIMPLE_STATEMENT
+    };
+    let class = cell.get_or_try_init(py, || {
         py.import("aiocql.statement")?
-            .getattr("SimpleStatement")
+            .getattr(name)
             .map(Bound::unbind)
     })?;
     query.is_instance(class.bind(py))

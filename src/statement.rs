@@ -192,6 +192,21 @@ pub fn bind(
     prepared: &ScyllaPrepared,
     parameters: Option<&Bound<'_, PyAny>>,
 ) -> Result<BoundStatement, BindError> {
+    let cells = serialize_parameters(prepared, parameters)?;
+    prepared
+        .clone()
+        .bind(&cells)
+        .map_err(|e| match e.downcast_ref::<BindError>() {
+            Some(bind) => bind.clone(),
+            None => BindError::arity(e.to_string()),
+        })
+}
+
+/// Converts `parameters` to wire format for the bind markers of `prepared`.
+pub fn serialize_parameters(
+    prepared: &ScyllaPrepared,
+    parameters: Option<&Bound<'_, PyAny>>,
+) -> Result<SerializedCells, BindError> {
     let specs = prepared.get_variable_col_specs();
     let marker_names = || {
         specs
@@ -273,11 +288,15 @@ pub fn bind(
             .map_err(|e| bind_error(e, label, spec.name(), spec.typ(), value))?;
         cells.cells.push(Cell::Value(start..cells.data.len()));
     }
-    prepared
-        .clone()
-        .bind(&cells)
-        .map_err(|e| match e.downcast_ref::<BindError>() {
-            Some(bind) => bind.clone(),
-            None => BindError::arity(e.to_string()),
-        })
+    Ok(cells)
+}
+
+impl SerializedCells {
+    /// No values, for a batch statement without bind markers.
+    pub fn empty() -> Self {
+        SerializedCells {
+            data: Vec::new(),
+            cells: Vec::new(),
+        }
+    }
 }

@@ -59,7 +59,7 @@ from aiocql.errors import (
     WriteFailure,
     WriteTimeout,
 )
-from aiocql.statement import ConsistencyLevel, SimpleStatement
+from aiocql.statement import BatchStatement, BatchType, ConsistencyLevel, SimpleStatement
 from aiocql.types import EMPTY, UNSET_VALUE, CqlDate, CqlTimestamp, Duration, UserType
 
 #: async-cassandra's name for the session class.
@@ -78,6 +78,8 @@ __all__ = [
     "AsyncResultSet",
     "AsyncSession",
     "AuthenticationFailed",
+    "BatchStatement",
+    "BatchType",
     "ConfigurationError",
     "ConfigurationException",
     "ConnectionClosed",

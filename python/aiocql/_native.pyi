@@ -5,7 +5,7 @@ from collections.abc import Generator, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Generic, TypeVar, final, overload
 
-from aiocql.statement import SimpleStatement
+from aiocql.statement import BatchStatement, SimpleStatement
 
 _T = TypeVar("_T")
 
@@ -158,10 +158,13 @@ class AsyncSession:
 
     def execute(
         self,
-        query: str | PreparedStatement | SimpleStatement,
+        query: str | PreparedStatement | SimpleStatement | BatchStatement,
         parameters: Sequence[Any] | Mapping[str, Any] | None = None,
         *,
         timeout: float | None = None,
+    ) -> PendingRequest[AsyncResultSet]: ...
+    def execute_batch(
+        self, batch: BatchStatement, *, timeout: float | None = None
     ) -> PendingRequest[AsyncResultSet]: ...
     def prepare(
         self, query: str, *, timeout: float | None = None

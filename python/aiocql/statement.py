@@ -1,10 +1,15 @@
-"""Statements with options: consistency levels and `SimpleStatement`."""
+"""Statements with options: consistency levels, `SimpleStatement` and `BatchStatement`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from enum import IntEnum
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["ConsistencyLevel", "SimpleStatement"]
+if TYPE_CHECKING:
+    from aiocql._native import PreparedStatement
+
+__all__ = ["BatchStatement", "BatchType", "ConsistencyLevel", "SimpleStatement"]
 
 
 class ConsistencyLevel(IntEnum):
@@ -78,3 +83,96 @@ class SimpleStatement:
         if isinstance(level, int) and level in ConsistencyLevel._value2member_map_:
             level = ConsistencyLevel(level).name
         return f"<SimpleStatement {self.query_string!r} consistency={level}>"
+
+
+class BatchType(IntEnum):
+    """How the server applies a batch (the native protocol's values)."""
+
+    #: All statements are applied or none (through the batch log); the safe default.
+    LOGGED = 0
+    #: Sent together, applied independently: only for writes to one partition.
+    UNLOGGED = 1
+    #: A batch of counter updates.
+    COUNTER = 2
+
+
+Parameters = Sequence[Any] | Mapping[str, Any] | None
+
+
+class BatchStatement:
+    """Several statements sent as one request: ``await session.execute_batch(batch)``.
+
+    Args:
+        batch_type: a `BatchType` (default LOGGED).
+        consistency_level, serial_consistency_level, is_idempotent, timeout: as for
+            `SimpleStatement`, for the whole batch.
+
+    Statements are strings, `SimpleStatement`s (only their text is used: options apply to the
+    batch as a whole) or `PreparedStatement`s. Strings with parameters are prepared once and
+    cached, so every parameter is converted by its column's type before anything is sent.
+
+    Example::
+
+        batch = BatchStatement(consistency_level=ConsistencyLevel.QUORUM)
+        batch.add(insert_user, (user_id, "ada"))
+        batch.add("INSERT INTO users_by_name (name, id) VALUES (?, ?)", ("ada", user_id))
+        await session.execute_batch(batch)
+    """
+
+    __slots__ = (
+        "_entries",
+        "batch_type",
+        "consistency_level",
+        "is_idempotent",
+        "serial_consistency_level",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        batch_type: int = BatchType.LOGGED,
+        consistency_level: int | None = None,
+        serial_consistency_level: int | None = None,
+        is_idempotent: bool = False,
+        timeout: float | None = None,
+    ) -> None:
+        self.batch_type = batch_type
+        self.consistency_level = consistency_level
+        self.serial_consistency_level = serial_consistency_level
+        self.is_idempotent = is_idempotent
+        self.timeout = timeout
+        self._entries: list[tuple[Any, Parameters]] = []
+
+    def add(
+        self, statement: str | SimpleStatement | PreparedStatement, parameters: Parameters = None
+    ) -> None:
+        """Append one statement with its parameters (a sequence, a mapping or ``None``)."""
+        if isinstance(parameters, str | bytes):
+            raise TypeError("parameters must be a sequence or a mapping, not a str")
+        self._entries.append((statement, parameters))
+
+    def add_all(
+        self,
+        statements: Iterable[str | SimpleStatement | PreparedStatement],
+        parameters: Iterable[Parameters],
+    ) -> None:
+        """Append each statement with the parameters at the same position."""
+        statements = list(statements)
+        parameters = list(parameters)
+        if len(statements) != len(parameters):
+            raise ValueError(
+                f"add_all() got {len(statements)} statements and {len(parameters)} parameter sets"
+            )
+        for statement, params in zip(statements, parameters, strict=True):
+            self.add(statement, params)
+
+    def clear(self) -> None:
+        """Remove every statement, to reuse the batch object."""
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        kind = BatchType(self.batch_type).name if self.batch_type in (0, 1, 2) else self.batch_type
+        return f"<BatchStatement {kind} statements={len(self._entries)}>"
