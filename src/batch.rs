@@ -50,6 +50,7 @@ pub fn execute_batch(
     core: Arc<SessionCore>,
     batch: &Bound<'_, PyAny>,
     timeout_arg: Option<f64>,
+    row_factory: Option<Arc<Py<PyAny>>>,
 ) -> PyResult<PendingRequest> {
     let options = StatementOptions::from_batch(batch)?;
     let kind = batch_type(batch.getattr("batch_type")?.extract()?)?;
@@ -99,14 +100,14 @@ pub fn execute_batch(
             }
         }
         let needs_prepare = entries.iter().any(|e| matches!(e, Entry::NeedsPrepare(..)));
-        let user_types = core.user_types.clone();
+        let context = core.result_context(row_factory.clone());
         if !needs_prepare {
             // Everything known: convert on this thread, before anything is sent.
             let (batch, values) =
                 assemble(py, kind, &options, entries).map_err(|e| e.into_pyerr(py))?;
             return Ok(Box::pin(async move {
                 let result = with_timeout(timeout, "batch", run(&session, &batch, values)).await;
-                result_completer(result, user_types)
+                result_completer(result, context)
             }) as Work);
         }
         Ok(Box::pin(async move {
@@ -116,7 +117,7 @@ pub fn execute_batch(
                 run(&session, &batch, values).await
             })
             .await;
-            result_completer(result, user_types)
+            result_completer(result, context)
         }) as Work)
     })))
 }

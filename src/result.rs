@@ -208,6 +208,10 @@ pub struct ResultSet {
     rows: Py<PyList>,
     columns: Option<Py<Columns>>,
     warnings: Vec<String>,
+    /// From an `[applied]` column: None when there is none (not an LWT), Some(None) when the
+    /// result has no row, Some(Some(applied)) otherwise. Kept apart from the rows, which a row
+    /// factory may have turned into anything.
+    applied: Option<Option<bool>>,
 }
 
 #[pymethods]
@@ -267,26 +271,14 @@ impl ResultSet {
     ///
     /// Raises `RuntimeError` for results that do not come from a lightweight transaction.
     #[getter]
-    fn was_applied(&self, py: Python<'_>) -> PyResult<bool> {
-        let applied_column = self.columns.as_ref().and_then(|c| {
-            c.get()
-                .position(py, PyString::new(py, "[applied]").as_any())
-                .ok()
-                .flatten()
-        });
-        let Some(position) = applied_column else {
+    fn was_applied(&self) -> PyResult<bool> {
+        let Some(applied) = self.applied else {
             return Err(runtime_error(
                 "was_applied is only defined for the result of a lightweight transaction \
                  (a statement with IF ...)",
             ));
         };
-        let rows = self.rows.bind(py);
-        if rows.is_empty() {
-            return Err(runtime_error("the lightweight transaction returned no row"));
-        }
-        let first = rows.get_item(0)?;
-        let row = first.cast::<Row>()?;
-        row.get().values.bind(py).get_item(position)?.is_truthy()
+        applied.ok_or_else(|| runtime_error("the lightweight transaction returned no row"))
     }
 
     fn __len__(&self, py: Python<'_>) -> usize {
@@ -351,7 +343,38 @@ impl AsyncRowIterator {
 }
 
 /// Builds the result set from the pages the Rust side collected.
-pub fn build_result_set(py: Python<'_>, pages: Vec<QueryResult>) -> PyResult<Py<PyAny>> {
+/// How `build_result_set` makes each row.
+enum RowFactory<'py> {
+    Named,
+    Tuple,
+    Dict,
+    Call(Bound<'py, PyAny>),
+}
+
+impl<'py> RowFactory<'py> {
+    fn new(py: Python<'py>, factory: Option<&Bound<'py, PyAny>>) -> PyResult<Self> {
+        let Some(factory) = factory else {
+            return Ok(RowFactory::Named);
+        };
+        Ok(if factory.is(py.get_type::<PyTuple>()) {
+            RowFactory::Tuple
+        } else if factory.is(py.get_type::<PyDict>()) {
+            RowFactory::Dict
+        } else if factory.is(py.get_type::<Row>()) {
+            RowFactory::Named
+        } else {
+            RowFactory::Call(factory.clone())
+        })
+    }
+}
+
+pub fn build_result_set(
+    py: Python<'_>,
+    pages: Vec<QueryResult>,
+    row_factory: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let factory = RowFactory::new(py, row_factory)?;
+    let mut applied: Option<Option<bool>> = None;
     let mut warnings = Vec::new();
     let mut row_pages: Vec<QueryRowsResult> = Vec::new();
     for page in pages {
@@ -378,12 +401,16 @@ pub fn build_result_set(py: Python<'_>, pages: Vec<QueryResult>) -> PyResult<Py<
                 c
             }
         };
+        let applied_position = specs.iter().position(|s| s.name() == "[applied]");
+        if applied_position.is_some() && applied.is_none() {
+            applied = Some(None);
+        }
         let raw_rows = page
             .rows::<ColumnIterator>()
             .map_err(|e| DriverError::Protocol(format!("cannot read the rows: {e}")))?;
         for raw in raw_rows {
             let raw = raw.map_err(|e| DriverError::Protocol(format!("malformed row: {e}")))?;
-            let mut values = Vec::with_capacity(column_types.len());
+            let mut values: Vec<Bound<'_, PyAny>> = Vec::with_capacity(column_types.len());
             for column in raw {
                 let column =
                     column.map_err(|e| DriverError::Protocol(format!("malformed column: {e}")))?;
@@ -400,17 +427,36 @@ pub fn build_result_set(py: Python<'_>, pages: Vec<QueryResult>) -> PyResult<Py<
                 };
                 values.push(value);
             }
-            let row = Row {
-                values: PyTuple::new(py, values)?.unbind(),
-                columns: cols.clone_ref(py),
-            };
-            rows.append(Py::new(py, row)?)?;
+            if let (Some(position), Some(None)) = (applied_position, applied) {
+                applied = Some(Some(values[position].is_truthy()?));
+            }
+            match &factory {
+                RowFactory::Named => {
+                    let row = Row {
+                        values: PyTuple::new(py, values)?.unbind(),
+                        columns: cols.clone_ref(py),
+                    };
+                    rows.append(Py::new(py, row)?)?;
+                }
+                RowFactory::Tuple => rows.append(PyTuple::new(py, values)?)?,
+                RowFactory::Dict | RowFactory::Call(_) => {
+                    let fields = PyDict::new(py);
+                    for (spec, value) in specs.iter().zip(values) {
+                        fields.set_item(spec.name(), value)?;
+                    }
+                    match &factory {
+                        RowFactory::Call(f) => rows.append(f.call((), Some(&fields))?)?,
+                        _ => rows.append(fields)?,
+                    }
+                }
+            }
         }
     }
     let result = ResultSet {
         rows: rows.unbind(),
         columns,
         warnings,
+        applied,
     };
     Ok(Py::new(py, result)?.into_any())
 }

@@ -75,9 +75,30 @@ pub struct SessionCore {
     pub(crate) default_timeout: Option<Duration>,
     prepared: Mutex<PreparedCache>,
     pub(crate) user_types: Option<Arc<Py<PyDict>>>,
+    /// `session.row_factory`: None builds `Row`s.
+    row_factory: RwLock<Option<Arc<Py<PyAny>>>>,
+}
+
+/// How a result's rows are built: user-type classes and the row factory of the call.
+pub struct ResultContext {
+    user_types: Option<Arc<Py<PyDict>>>,
+    row_factory: Option<Arc<Py<PyAny>>>,
 }
 
 impl SessionCore {
+    /// The context for a result of a call with `row_factory` (None: the session's).
+    pub(crate) fn result_context(&self, row_factory: Option<Arc<Py<PyAny>>>) -> ResultContext {
+        ResultContext {
+            user_types: self.user_types.clone(),
+            row_factory: row_factory.or_else(|| {
+                self.row_factory
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone()
+            }),
+        }
+    }
+
     pub(crate) fn live(&self) -> DriverResult<Arc<ScyllaSession>> {
         self.session
             .read()
@@ -162,10 +183,13 @@ pub fn parse_timeout(
 
 pub(crate) fn result_completer(
     result: DriverResult<Vec<QueryResult>>,
-    user_types: Option<Arc<Py<PyDict>>>,
+    context: ResultContext,
 ) -> crate::runtime::Completer {
     completer(result, move |py, pages| {
-        with_user_types(user_types, || build_result_set(py, pages))
+        let factory = context.row_factory.as_ref().map(|f| f.bind(py).clone());
+        with_user_types(context.user_types, || {
+            build_result_set(py, pages, factory.as_ref())
+        })
     })
 }
 
@@ -192,6 +216,7 @@ impl Session {
                 default_timeout,
                 prepared: Mutex::new(PreparedCache::new(prepared_cache_size)),
                 user_types,
+                row_factory: RwLock::new(None),
             }),
         }
     }
@@ -210,13 +235,15 @@ impl Session {
     /// `OperationTimedOut` after `timeout` seconds, `ConnectionClosed` after `close()`.
     ///
     ///     rs = await session.execute("SELECT * FROM users WHERE id = ?", [user_id])
-    #[pyo3(signature = (query, parameters=None, *, timeout=None))]
+    #[pyo3(signature = (query, parameters=None, *, timeout=None, row_factory=None))]
     fn execute(
         &self,
         query: Bound<'_, PyAny>,
         parameters: Option<Bound<'_, PyAny>>,
         timeout: Option<f64>,
+        row_factory: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PendingRequest> {
+        let row_factory = checked_row_factory(row_factory)?;
         let timeout_arg = timeout;
         let timeout = parse_timeout(timeout, self.core.default_timeout)?;
         let core = self.core.clone();
@@ -230,18 +257,18 @@ impl Session {
                     parameters.as_ref().map(|p| p.bind(py)),
                 )
                 .map_err(|e| e.into_pyerr(py))?;
-                let user_types = core.user_types.clone();
+                let context = core.result_context(row_factory.clone());
                 Ok(Box::pin(async move {
                     let result = with_timeout(timeout, "request", async {
                         fetch_all_bound(&session, &bound).await
                     })
                     .await;
-                    result_completer(result, user_types)
+                    result_completer(result, context)
                 }) as Work)
             })));
         }
         if is_statement_class(&query, "BatchStatement")? {
-            return crate::batch::execute_batch(core, &query, timeout_arg);
+            return crate::batch::execute_batch(core, &query, timeout_arg, row_factory);
         }
         let (text, options) = if let Ok(text) = query.cast::<PyString>() {
             (text.to_str()?.to_owned(), StatementOptions::default())
@@ -265,13 +292,13 @@ impl Session {
                 let mut statement = Statement::new(text);
                 statement.set_page_size(DEFAULT_PAGE_SIZE);
                 options.apply_to_statement(&mut statement);
-                let user_types = core.user_types.clone();
+                let context = core.result_context(row_factory.clone());
                 Ok(Box::pin(async move {
                     let result = with_timeout(timeout, "request", async {
                         fetch_all_unprepared(&session, &statement).await
                     })
                     .await;
-                    result_completer(result, user_types)
+                    result_completer(result, context)
                 }) as Work)
             })));
         }
@@ -283,16 +310,16 @@ impl Session {
                 options.apply_to_prepared(&mut prepared);
                 let bound = bind(&prepared, parameters.as_ref().map(|p| p.bind(py)))
                     .map_err(|e| e.into_pyerr(py))?;
-                let user_types = core.user_types.clone();
+                let context = core.result_context(row_factory.clone());
                 return Ok(Box::pin(async move {
                     let result = with_timeout(timeout, "request", async {
                         fetch_all_bound(&session, &bound).await
                     })
                     .await;
-                    result_completer(result, user_types)
+                    result_completer(result, context)
                 }) as Work);
             }
-            let user_types = core.user_types.clone();
+            let context = core.result_context(row_factory.clone());
             // First use of this query text: prepare it, then bind. Binding needs the GIL, which
             // is taken briefly on the I/O thread; later calls hit the cache and bind up front.
             Ok(Box::pin(async move {
@@ -309,7 +336,7 @@ impl Session {
                     fetch_all_bound(&session, &bound).await
                 })
                 .await;
-                result_completer(result, user_types)
+                result_completer(result, context)
             }) as Work)
         })))
     }
@@ -337,7 +364,7 @@ impl Session {
                 crate::types::python_type_name(&batch)
             )));
         }
-        crate::batch::execute_batch(self.core.clone(), &batch, timeout)
+        crate::batch::execute_batch(self.core.clone(), &batch, timeout, None)
     }
 
     /// Prepare a statement on the cluster and return a `PreparedStatement`.
@@ -400,6 +427,31 @@ impl Session {
                 completer(result, |py, ()| Ok(py.None()))
             }) as Work)
         })))
+    }
+
+    /// How rows are built: `None` (the default) makes `Row`s, with tuple, attribute and
+    /// mapping access; `tuple` makes plain tuples, `dict` dicts; any other callable or class
+    /// (a dataclass, a pydantic model) is called with the columns as keyword arguments.
+    /// `execute(..., row_factory=...)` overrides it for one call.
+    #[getter]
+    fn get_row_factory(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.core
+            .row_factory
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|f| f.clone_ref(py))
+    }
+
+    #[setter]
+    fn set_row_factory(&self, factory: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+        let factory = checked_row_factory(factory)?;
+        *self
+            .core
+            .row_factory
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = factory;
+        Ok(())
     }
 
     /// The current keyspace, or `None`.
@@ -487,6 +539,19 @@ pub fn validate_keyspace(keyspace: &str) -> PyResult<(String, bool)> {
         name.to_ascii_lowercase()
     };
     Ok((name, case_sensitive))
+}
+
+/// A row factory must be callable (`None`: the default `Row`).
+fn checked_row_factory(factory: Option<Bound<'_, PyAny>>) -> PyResult<Option<Arc<Py<PyAny>>>> {
+    match factory {
+        None => Ok(None),
+        Some(f) if f.is_none() => Ok(None),
+        Some(f) if f.is_callable() => Ok(Some(Arc::new(f.unbind()))),
+        Some(f) => Err(type_error(format!(
+            "row_factory must be None, tuple, dict or a callable, got {}",
+            crate::types::python_type_name(&f)
+        ))),
+    }
 }
 
 static SIMPLE_STATEMENT: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();

@@ -1,7 +1,7 @@
 # Type stubs for the Rust core (src/). Checked against the built module by `mypy.stubtest`
 # in `make lint`; keep them in step with the #[pymethods] signatures.
 
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Generic, TypeVar, final, overload
 
@@ -162,6 +162,7 @@ class AsyncSession:
         parameters: Sequence[Any] | Mapping[str, Any] | None = None,
         *,
         timeout: float | None = None,
+        row_factory: Callable[..., Any] | None = None,
     ) -> PendingRequest[AsyncResultSet]: ...
     def execute_batch(
         self, batch: BatchStatement, *, timeout: float | None = None
@@ -172,6 +173,10 @@ class AsyncSession:
     def set_keyspace(
         self, keyspace: str, *, timeout: float | None = None
     ) -> PendingRequest[None]: ...
+    @property
+    def row_factory(self) -> Callable[..., Any] | None: ...
+    @row_factory.setter
+    def row_factory(self, factory: Callable[..., Any] | None) -> None: ...
     @property
     def keyspace(self) -> str | None: ...
     @property
