@@ -17,11 +17,15 @@ use crate::errors::{type_error, value_error, BindError, DriverError, DriverResul
 use crate::options::StatementOptions;
 use crate::runtime::{with_timeout, PendingRequest, Work};
 use crate::session::{result_completer, SessionCore};
-use crate::statement::{has_parameters, serialize_parameters, PreparedStatement, SerializedCells};
+use crate::statement::{
+    has_parameters, serialize_parameters, BoundStatement, PreparedStatement, SerializedCells,
+};
 
 /// One statement of a batch, as given.
 enum Entry {
     Prepared(ScyllaPrepared, Option<Py<PyAny>>),
+    /// A `BoundStatement`: already converted.
+    Bound(ScyllaPrepared, SerializedCells),
     /// A string with parameters, not yet in the prepared cache.
     NeedsPrepare(String, Py<PyAny>),
     Unprepared(String),
@@ -68,8 +72,18 @@ pub fn execute_batch(
         for (statement, parameters) in &raw {
             let statement = statement.bind(py);
             let parameters = parameters.as_ref().filter(|p| !p.bind(py).is_none());
+            if let Ok(bound) = statement.cast::<BoundStatement>() {
+                if parameters.is_some() {
+                    return Err(type_error(
+                        "a BoundStatement already has its parameters; add it without any",
+                    ));
+                }
+                let bound = bound.get();
+                entries.push(Entry::Bound(bound.prepared.clone(), bound.cells.clone()));
+                continue;
+            }
             if let Ok(prepared) = statement.cast::<PreparedStatement>() {
-                let prepared = prepared.get().inner.clone();
+                let (prepared, _) = prepared.get().configured()?;
                 entries.push(Entry::Prepared(
                     prepared,
                     parameters.map(|p| p.clone_ref(py)),
@@ -156,6 +170,10 @@ fn assemble(
                 let cells =
                     serialize_parameters(&prepared, parameters.as_ref().map(|p| p.bind(py)))
                         .map_err(|e| numbered(index, e))?;
+                batch.append_statement(prepared);
+                values.push(cells);
+            }
+            Entry::Bound(prepared, cells) => {
                 batch.append_statement(prepared);
                 values.push(cells);
             }

@@ -25,6 +25,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cluster::ClusterConfig>()?;
     m.add_class::<session::Session>()?;
     m.add_class::<statement::PreparedStatement>()?;
+    m.add_class::<statement::BoundStatement>()?;
     m.add_class::<result::ResultSet>()?;
     m.add_class::<result::Row>()?;
     m.add_class::<result::AsyncRowIterator>()?;

@@ -12,6 +12,16 @@ use scylla::statement::{Consistency, SerialConsistency};
 use crate::errors::{type_error, value_error};
 use crate::session::parse_timeout;
 
+/// The options of a `PreparedStatement` as the user set them (validated on assignment).
+#[derive(Clone, Debug, Default)]
+pub struct PreparedSettings {
+    pub consistency: Option<i64>,
+    pub serial_consistency: Option<i64>,
+    pub fetch_size: Option<i64>,
+    pub idempotent: bool,
+    pub timeout: Option<f64>,
+}
+
 /// Options a statement object carries; `None` means "the session's default".
 #[derive(Clone, Debug, Default)]
 pub struct StatementOptions {
@@ -68,13 +78,19 @@ fn optional_int(statement: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<i64
 impl StatementOptions {
     /// Reads the options of an `aiocql.SimpleStatement`.
     pub fn from_statement(statement: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let consistency = optional_int(statement, "consistency_level")?
-            .map(consistency_from_int)
-            .transpose()?;
-        let serial_consistency = optional_int(statement, "serial_consistency_level")?
-            .map(serial_from_int)
-            .transpose()?;
-        let page_size = optional_int(statement, "fetch_size")?
+        Self::from_parts(&PreparedSettings {
+            consistency: optional_int(statement, "consistency_level")?,
+            serial_consistency: optional_int(statement, "serial_consistency_level")?,
+            fetch_size: optional_int(statement, "fetch_size")?,
+            idempotent: statement.getattr("is_idempotent")?.is_truthy()?,
+            timeout: statement.getattr("timeout")?.extract::<Option<f64>>()?,
+        })
+    }
+
+    /// Validates and converts options given as plain values.
+    pub fn from_parts(settings: &PreparedSettings) -> PyResult<Self> {
+        let page_size = settings
+            .fetch_size
             .map(|size| {
                 i32::try_from(size)
                     .ok()
@@ -82,14 +98,15 @@ impl StatementOptions {
                     .ok_or_else(|| value_error(format!("fetch_size must be positive, got {size}")))
             })
             .transpose()?;
-        let idempotent = statement.getattr("is_idempotent")?.is_truthy()?;
-        let timeout = statement.getattr("timeout")?.extract::<Option<f64>>()?;
         Ok(StatementOptions {
-            consistency,
-            serial_consistency,
+            consistency: settings.consistency.map(consistency_from_int).transpose()?,
+            serial_consistency: settings
+                .serial_consistency
+                .map(serial_from_int)
+                .transpose()?,
             page_size,
-            idempotent,
-            timeout: parse_timeout(timeout, None)?,
+            idempotent: settings.idempotent,
+            timeout: parse_timeout(settings.timeout, None)?,
         })
     }
 

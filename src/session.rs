@@ -10,7 +10,7 @@ use pyo3::types::{PyDict, PyString};
 use scylla::client::session::Session as ScyllaSession;
 use scylla::response::query_result::QueryResult;
 use scylla::response::PagingState;
-use scylla::statement::bound::BoundStatement;
+use scylla::statement::bound::BoundStatement as ScyllaBound;
 use scylla::statement::prepared::PreparedStatement as ScyllaPrepared;
 use scylla::statement::unprepared::Statement;
 
@@ -18,7 +18,7 @@ use crate::errors::{type_error, value_error, DriverError, DriverResult};
 use crate::options::StatementOptions;
 use crate::result::build_result_set;
 use crate::runtime::{completer, with_timeout, PendingRequest, Ready, Work};
-use crate::statement::{bind, has_parameters, PreparedStatement};
+use crate::statement::{bind, has_parameters, BoundStatement, PreparedStatement};
 use crate::types::with_user_types;
 
 /// Rows per page when `execute()` fetches a whole result.
@@ -132,7 +132,7 @@ impl SessionCore {
 /// Reads every page of a bound statement.
 async fn fetch_all_bound(
     session: &ScyllaSession,
-    bound: &BoundStatement,
+    bound: &ScyllaBound,
 ) -> DriverResult<Vec<QueryResult>> {
     let mut pages = Vec::new();
     let mut paging_state = PagingState::start();
@@ -247,16 +247,41 @@ impl Session {
         let timeout_arg = timeout;
         let timeout = parse_timeout(timeout, self.core.default_timeout)?;
         let core = self.core.clone();
+        if let Ok(bound) = query.cast::<BoundStatement>() {
+            if has_parameters(parameters.as_ref()) {
+                return Err(type_error(
+                    "a BoundStatement already has its parameters; pass none to execute()",
+                ));
+            }
+            let bound = bound.clone().unbind();
+            let timeout = match (timeout_arg, bound.get().timeout) {
+                (None, Some(own)) => Some(own),
+                _ => timeout,
+            };
+            return Ok(PendingRequest::new(Box::new(move |py| {
+                let session = core.live()?;
+                let bound = bound.get().to_scylla().map_err(|e| e.into_pyerr(py))?;
+                let context = core.result_context(row_factory.clone());
+                Ok(Box::pin(async move {
+                    let result = with_timeout(timeout, "request", async {
+                        fetch_all_bound(&session, &bound).await
+                    })
+                    .await;
+                    result_completer(result, context)
+                }) as Work)
+            })));
+        }
         if let Ok(prepared) = query.cast::<PreparedStatement>() {
-            let prepared = prepared.clone().unbind();
+            let (configured, own_timeout) = prepared.get().configured()?;
+            let timeout = match (timeout_arg, own_timeout) {
+                (None, Some(own)) => Some(own),
+                _ => timeout,
+            };
             let parameters = parameters.map(Bound::unbind);
             return Ok(PendingRequest::new(Box::new(move |py| {
                 let session = core.live()?;
-                let bound = bind(
-                    &prepared.get().inner,
-                    parameters.as_ref().map(|p| p.bind(py)),
-                )
-                .map_err(|e| e.into_pyerr(py))?;
+                let bound = bind(&configured, parameters.as_ref().map(|p| p.bind(py)))
+                    .map_err(|e| e.into_pyerr(py))?;
                 let context = core.result_context(row_factory.clone());
                 Ok(Box::pin(async move {
                     let result = with_timeout(timeout, "request", async {
@@ -277,7 +302,7 @@ impl Session {
             (text, StatementOptions::from_statement(&query)?)
         } else {
             return Err(type_error(format!(
-                "query must be a str, a SimpleStatement or a PreparedStatement, got {}",
+                "query must be a str, a SimpleStatement, a PreparedStatement, a BoundStatement or a BatchStatement, got {}",
                 crate::types::python_type_name(&query)
             )));
         };
@@ -389,7 +414,7 @@ impl Session {
                 })
                 .await;
                 completer(result, |py, prepared| {
-                    Ok(Py::new(py, PreparedStatement { inner: prepared })?.into_any())
+                    Ok(Py::new(py, PreparedStatement::new(prepared))?.into_any())
                 })
             }) as Work)
         })))

@@ -6,16 +6,18 @@
 //! sent unless every parameter converted.
 
 use std::ops::Range;
+use std::sync::{Mutex, MutexGuard};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use scylla::serialize::row::{RowSerializationContext, SerializeRow};
 use scylla::serialize::writers::RowWriter;
 use scylla::serialize::SerializationError;
-use scylla::statement::bound::BoundStatement;
+use scylla::statement::bound::BoundStatement as ScyllaBound;
 use scylla::statement::prepared::PreparedStatement as ScyllaPrepared;
 
 use crate::errors::{BindError, BindErrorKind};
+use crate::options::{PreparedSettings, StatementOptions};
 use crate::types::{bind_error, cql_type_name, describe, is_unset_value, serialize};
 
 /// A statement parsed and planned by the server once, executed many times with new values.
@@ -24,6 +26,38 @@ use crate::types::{bind_error, cql_type_name, describe, is_unset_value, serializ
 #[pyclass(module = "aiocql", name = "PreparedStatement", frozen)]
 pub struct PreparedStatement {
     pub inner: ScyllaPrepared,
+    settings: Mutex<PreparedSettings>,
+}
+
+impl PreparedStatement {
+    pub fn new(inner: ScyllaPrepared) -> Self {
+        PreparedStatement {
+            inner,
+            settings: Mutex::new(PreparedSettings::default()),
+        }
+    }
+
+    fn settings(&self) -> MutexGuard<'_, PreparedSettings> {
+        self.settings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The statement with this object's options applied, ready to bind; and its timeout.
+    pub fn configured(&self) -> PyResult<(ScyllaPrepared, Option<std::time::Duration>)> {
+        let options = StatementOptions::from_parts(&self.settings())?;
+        let mut prepared = self.inner.clone();
+        options.apply_to_prepared(&mut prepared);
+        Ok((prepared, options.timeout))
+    }
+
+    /// Changes one setting, validating the result before keeping it.
+    fn update(&self, change: impl FnOnce(&mut PreparedSettings)) -> PyResult<()> {
+        let mut settings = self.settings();
+        let mut candidate = settings.clone();
+        change(&mut candidate);
+        StatementOptions::from_parts(&candidate)?;
+        *settings = candidate;
+        Ok(())
+    }
 }
 
 #[pymethods]
@@ -67,18 +101,135 @@ impl PreparedStatement {
             .collect()
     }
 
+    /// `ConsistencyLevel` for executions of this statement (None: the session's).
+    #[getter]
+    fn get_consistency_level(&self) -> Option<i64> {
+        self.settings().consistency
+    }
+
+    #[setter]
+    fn set_consistency_level(&self, level: Option<i64>) -> PyResult<()> {
+        self.update(|s| s.consistency = level)
+    }
+
+    /// `SERIAL` or `LOCAL_SERIAL`, for lightweight transactions (None: the server's default).
+    #[getter]
+    fn get_serial_consistency_level(&self) -> Option<i64> {
+        self.settings().serial_consistency
+    }
+
+    #[setter]
+    fn set_serial_consistency_level(&self, level: Option<i64>) -> PyResult<()> {
+        self.update(|s| s.serial_consistency = level)
+    }
+
+    /// Rows per page (None: 5000).
+    #[getter]
+    fn get_fetch_size(&self) -> Option<i64> {
+        self.settings().fetch_size
+    }
+
+    #[setter]
+    fn set_fetch_size(&self, size: Option<i64>) -> PyResult<()> {
+        self.update(|s| s.fetch_size = size)
+    }
+
+    /// Whether executing twice is harmless (lets retry and speculative policies repeat it).
+    #[getter]
+    fn get_is_idempotent(&self) -> bool {
+        self.settings().idempotent
+    }
+
+    #[setter]
+    fn set_is_idempotent(&self, idempotent: bool) {
+        self.settings().idempotent = idempotent;
+    }
+
+    /// Seconds each execution may take (None: the session's `request_timeout`).
+    #[getter]
+    fn get_timeout(&self) -> Option<f64> {
+        self.settings().timeout
+    }
+
+    #[setter]
+    fn set_timeout(&self, timeout: Option<f64>) -> PyResult<()> {
+        self.update(|s| s.timeout = timeout)
+    }
+
+    /// Convert `parameters` now and return a `BoundStatement` to execute (possibly many
+    /// times) or add to a batch.
+    ///
+    /// Raises `ParameterTypeError`/`ParameterValueError` naming the parameter, column and CQL
+    /// type, as `execute()` does.
+    ///
+    ///     bound = insert.bind((user_id, "ada"))
+    ///     await session.execute(bound)
+    #[pyo3(signature = (parameters=None))]
+    fn bind(
+        slf: &Bound<'_, Self>,
+        parameters: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<BoundStatement> {
+        let py = slf.py();
+        let this = slf.get();
+        let (prepared, timeout) = this.configured()?;
+        let cells = serialize_parameters(&prepared, parameters).map_err(|e| e.into_pyerr(py))?;
+        Ok(BoundStatement {
+            statement: slf.clone().unbind(),
+            prepared,
+            cells,
+            timeout,
+        })
+    }
+
     fn __repr__(&self) -> String {
         format!("<PreparedStatement {:?}>", self.inner.get_statement())
     }
 }
 
+/// A `PreparedStatement` with its parameters already converted: `prepared.bind(values)`.
+#[pyclass(module = "aiocql", name = "BoundStatement", frozen)]
+pub struct BoundStatement {
+    statement: Py<PreparedStatement>,
+    pub prepared: ScyllaPrepared,
+    pub cells: SerializedCells,
+    pub timeout: Option<std::time::Duration>,
+}
+
+impl BoundStatement {
+    /// The Rust driver's bound statement (the converted values are copied, not redone).
+    pub fn to_scylla(&self) -> Result<ScyllaBound, BindError> {
+        self.prepared
+            .clone()
+            .bind(&self.cells)
+            .map_err(|e| match e.downcast_ref::<BindError>() {
+                Some(bind) => bind.clone(),
+                None => BindError::arity(e.to_string()),
+            })
+    }
+}
+
+#[pymethods]
+impl BoundStatement {
+    /// The `PreparedStatement` this was bound from.
+    #[getter]
+    fn prepared_statement(&self, py: Python<'_>) -> Py<PreparedStatement> {
+        self.statement.clone_ref(py)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<BoundStatement {:?}>", self.prepared.get_statement())
+    }
+}
+
 /// Parameter values already in CQL wire format, ready to be copied into the request frame.
+#[derive(Clone)]
 pub struct SerializedCells {
     data: Vec<u8>,
     cells: Vec<Cell>,
 }
 
 /// One bound parameter.
+#[derive(Clone)]
 enum Cell {
     Null,
     /// `UNSET_VALUE`: the server leaves the column as it is.
@@ -191,7 +342,7 @@ fn classify<'a, 'py>(
 pub fn bind(
     prepared: &ScyllaPrepared,
     parameters: Option<&Bound<'_, PyAny>>,
-) -> Result<BoundStatement, BindError> {
+) -> Result<ScyllaBound, BindError> {
     let cells = serialize_parameters(prepared, parameters)?;
     prepared
         .clone()

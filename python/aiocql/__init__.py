@@ -22,7 +22,14 @@ from __future__ import annotations
 import os as _os
 
 from aiocql import errors
-from aiocql._native import AsyncResultSet, AsyncSession, PreparedStatement, Row, _reset_after_fork
+from aiocql._native import (
+    AsyncResultSet,
+    AsyncSession,
+    BoundStatement,
+    PreparedStatement,
+    Row,
+    _reset_after_fork,
+)
 from aiocql._native import __version__ as __version__
 from aiocql.cluster import AsyncCluster
 from aiocql.errors import (
@@ -80,6 +87,7 @@ __all__ = [
     "AuthenticationFailed",
     "BatchStatement",
     "BatchType",
+    "BoundStatement",
     "ConfigurationError",
     "ConfigurationException",
     "ConnectionClosed",

@@ -14,6 +14,7 @@ __all__ = [
     "AsyncResultSet",
     "AsyncRowIterator",
     "AsyncSession",
+    "BoundStatement",
     "ClusterConfig",
     "Columns",
     "LoopBridge",
@@ -151,6 +152,36 @@ class PreparedStatement:
     def column_metadata(self) -> list[tuple[str, str]]: ...
     @property
     def result_metadata(self) -> list[tuple[str, str]]: ...
+    @property
+    def consistency_level(self) -> int | None: ...
+    @consistency_level.setter
+    def consistency_level(self, level: int | None) -> None: ...
+    @property
+    def serial_consistency_level(self) -> int | None: ...
+    @serial_consistency_level.setter
+    def serial_consistency_level(self, level: int | None) -> None: ...
+    @property
+    def fetch_size(self) -> int | None: ...
+    @fetch_size.setter
+    def fetch_size(self, size: int | None) -> None: ...
+    @property
+    def is_idempotent(self) -> bool: ...
+    @is_idempotent.setter
+    def is_idempotent(self, idempotent: bool) -> None: ...
+    @property
+    def timeout(self) -> float | None: ...
+    @timeout.setter
+    def timeout(self, timeout: float | None) -> None: ...
+    def bind(
+        self, parameters: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> BoundStatement: ...
+
+@final
+class BoundStatement:
+    """A PreparedStatement with its parameters converted: ``prepared.bind(values)``."""
+
+    @property
+    def prepared_statement(self) -> PreparedStatement: ...
 
 @final
 class AsyncSession:
@@ -158,7 +189,7 @@ class AsyncSession:
 
     def execute(
         self,
-        query: str | PreparedStatement | SimpleStatement | BatchStatement,
+        query: str | PreparedStatement | BoundStatement | SimpleStatement | BatchStatement,
         parameters: Sequence[Any] | Mapping[str, Any] | None = None,
         *,
         timeout: float | None = None,

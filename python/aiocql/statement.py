@@ -7,7 +7,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from aiocql._native import PreparedStatement
+    from aiocql._native import BoundStatement, PreparedStatement
 
 __all__ = ["BatchStatement", "BatchType", "ConsistencyLevel", "SimpleStatement"]
 
@@ -144,7 +144,9 @@ class BatchStatement:
         self._entries: list[tuple[Any, Parameters]] = []
 
     def add(
-        self, statement: str | SimpleStatement | PreparedStatement, parameters: Parameters = None
+        self,
+        statement: str | SimpleStatement | PreparedStatement | BoundStatement,
+        parameters: Parameters = None,
     ) -> None:
         """Append one statement with its parameters (a sequence, a mapping or ``None``)."""
         if isinstance(parameters, str | bytes):
@@ -153,7 +155,7 @@ class BatchStatement:
 
     def add_all(
         self,
-        statements: Iterable[str | SimpleStatement | PreparedStatement],
+        statements: Iterable[str | SimpleStatement | PreparedStatement | BoundStatement],
         parameters: Iterable[Parameters],
     ) -> None:
         """Append each statement with the parameters at the same position."""

@@ -181,7 +181,7 @@ async def test_query_that_is_not_a_string_or_prepared_statement(
     session: AsyncSession, query: Any
 ) -> None:
     with pytest.raises(
-        TypeError, match="query must be a str, a SimpleStatement or a PreparedStatement"
+        TypeError, match=r"query must be a str, a SimpleStatement, a PreparedStatement, .* got"
     ):
         await session.execute(query)
 

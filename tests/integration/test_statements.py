@@ -115,3 +115,43 @@ def test_consistency_levels_match_the_protocol() -> None:
     assert "QUORUM" in repr(SimpleStatement("x", consistency_level=ConsistencyLevel.QUORUM))
     with pytest.raises(TypeError):
         SimpleStatement(b"SELECT 1")  # type: ignore[arg-type]
+
+
+async def test_prepared_statement_options(session: AsyncSession, rf3_table: str) -> None:
+    select = await session.prepare(f"SELECT v FROM {rf3_table} WHERE k = ?")
+    assert select.consistency_level is None
+    select.consistency_level = ConsistencyLevel.QUORUM
+    assert select.consistency_level == ConsistencyLevel.QUORUM
+    with pytest.raises(Unavailable):
+        await session.execute(select, [1])
+    select.consistency_level = None
+    assert len(await session.execute(select, [1])) == 0
+    with pytest.raises(ValueError, match="consistency_level"):
+        select.consistency_level = 99
+    assert select.consistency_level is None  # a refused value changes nothing
+    with pytest.raises(ValueError, match="fetch_size"):
+        select.fetch_size = 0
+    select.is_idempotent = True
+    assert select.is_idempotent
+
+
+async def test_bind_once_execute_many(session: AsyncSession, table_name: str) -> None:
+    from aiocql import BatchStatement, BoundStatement, ParameterTypeError
+
+    await session.execute(f"CREATE TABLE {table_name} (k int PRIMARY KEY, v text)")
+    insert = await session.prepare(f"INSERT INTO {table_name} (k, v) VALUES (?, ?)")
+    bound = insert.bind((1, "one"))
+    assert isinstance(bound, BoundStatement)
+    assert bound.prepared_statement is insert
+    await session.execute(bound)
+    await session.execute(bound)  # reusable
+    batch = BatchStatement()
+    batch.add(insert.bind({"k": 2, "v": "two"}))
+    batch.add(insert, (3, "three"))
+    await session.execute_batch(batch)
+    rows = await session.execute(f"SELECT k, v FROM {table_name}")
+    assert sorted(tuple(r) for r in rows) == [(1, "one"), (2, "two"), (3, "three")]
+    with pytest.raises(ParameterTypeError, match="column 'k'"):
+        insert.bind(("x", "y"))
+    with pytest.raises(TypeError, match="already has its parameters"):
+        await session.execute(bound, [1, "again"])
