@@ -102,6 +102,7 @@ pub fn execute_batch(
             };
             match parameters {
                 Some(p) if has_parameters(Some(p.bind(py))) => {
+                    let text = crate::placeholders::translate(&text).into_owned();
                     let key = SessionCore::cache_key(&session, &text);
                     match core.cached(&key) {
                         Some(prepared) => {

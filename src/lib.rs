@@ -11,6 +11,7 @@ pub mod batch;
 pub mod cluster;
 pub mod errors;
 pub mod options;
+pub mod placeholders;
 pub mod result;
 pub mod runtime;
 pub mod session;

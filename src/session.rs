@@ -328,6 +328,8 @@ impl Session {
             })));
         }
         let parameters = parameters.map(Bound::unbind);
+        // cassandra-driver's %s / %(name)s placeholders, bound server-side like ? and :name.
+        let text = crate::placeholders::translate(&text).into_owned();
         Ok(PendingRequest::new(Box::new(move |py| {
             let session = core.live()?;
             let key = SessionCore::cache_key(&session, &text);

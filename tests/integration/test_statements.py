@@ -155,3 +155,28 @@ async def test_bind_once_execute_many(session: AsyncSession, table_name: str) ->
         insert.bind(("x", "y"))
     with pytest.raises(TypeError, match="already has its parameters"):
         await session.execute(bound, [1, "again"])
+
+
+async def test_percent_placeholders_are_bound_server_side(
+    session: AsyncSession, table_name: str
+) -> None:
+    from aiocql import BatchStatement
+
+    await session.execute(f"CREATE TABLE {table_name} (k int PRIMARY KEY, v text)")
+    await session.execute(f"INSERT INTO {table_name} (k, v) VALUES (%s, %s)", (1, "a'); DROP"))
+    await session.execute(
+        f"INSERT INTO {table_name} (k, v) VALUES (%(k)s, %(v)s)", {"k": 2, "v": "named"}
+    )
+    await session.execute(
+        SimpleStatement(f"UPDATE {table_name} SET v = '50%s off' WHERE k = %s"), [3]
+    )
+    batch = BatchStatement()
+    batch.add(f"INSERT INTO {table_name} (k, v) VALUES (%s, %s)", (4, "batched"))
+    await session.execute_batch(batch)
+    rows = await session.execute(f"SELECT k, v FROM {table_name}")
+    assert sorted(tuple(r) for r in rows) == [
+        (1, "a'); DROP"),
+        (2, "named"),
+        (3, "50%s off"),
+        (4, "batched"),
+    ]
