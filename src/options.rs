@@ -20,6 +20,8 @@ pub struct PreparedSettings {
     pub fetch_size: Option<i64>,
     pub idempotent: bool,
     pub timeout: Option<f64>,
+    /// Client-side write timestamp, microseconds since the epoch.
+    pub timestamp: Option<i64>,
 }
 
 /// Options a statement object carries; `None` means "the session's default".
@@ -30,6 +32,8 @@ pub struct StatementOptions {
     pub page_size: Option<i32>,
     pub idempotent: bool,
     pub timeout: Option<Duration>,
+    /// Client-side write timestamp (microseconds since the epoch); None: the server's clock.
+    pub timestamp: Option<i64>,
 }
 
 /// `ConsistencyLevel` (an int, as in cassandra-driver) to the Rust driver's type.
@@ -84,6 +88,7 @@ impl StatementOptions {
             fetch_size: optional_int(statement, "fetch_size")?,
             idempotent: statement.getattr("is_idempotent")?.is_truthy()?,
             timeout: statement.getattr("timeout")?.extract::<Option<f64>>()?,
+            timestamp: optional_int(statement, "timestamp")?,
         })
     }
 
@@ -107,6 +112,7 @@ impl StatementOptions {
             page_size,
             idempotent: settings.idempotent,
             timeout: parse_timeout(settings.timeout, None)?,
+            timestamp: settings.timestamp,
         })
     }
 
@@ -126,6 +132,7 @@ impl StatementOptions {
             page_size: None,
             idempotent,
             timeout: parse_timeout(timeout, None)?,
+            timestamp: optional_int(batch, "timestamp")?,
         })
     }
 
@@ -137,6 +144,9 @@ impl StatementOptions {
             batch.set_serial_consistency(self.serial_consistency);
         }
         batch.set_is_idempotent(self.idempotent);
+        if self.timestamp.is_some() {
+            batch.set_timestamp(self.timestamp);
+        }
     }
 
     pub fn apply_to_statement(&self, statement: &mut Statement) {
@@ -150,6 +160,9 @@ impl StatementOptions {
             statement.set_page_size(size); // validated positive above
         }
         statement.set_is_idempotent(self.idempotent);
+        if self.timestamp.is_some() {
+            statement.set_timestamp(self.timestamp);
+        }
     }
 
     pub fn apply_to_prepared(&self, prepared: &mut ScyllaPrepared) {
@@ -163,5 +176,8 @@ impl StatementOptions {
             prepared.set_page_size(size);
         }
         prepared.set_is_idempotent(self.idempotent);
+        if self.timestamp.is_some() {
+            prepared.set_timestamp(self.timestamp);
+        }
     }
 }

@@ -156,6 +156,17 @@ impl PreparedStatement {
         self.update(|s| s.timeout = timeout)
     }
 
+    /// Client-side write timestamp in microseconds since the epoch (None: the server's clock).
+    #[getter]
+    fn get_timestamp(&self) -> Option<i64> {
+        self.settings().timestamp
+    }
+
+    #[setter]
+    fn set_timestamp(&self, timestamp: Option<i64>) {
+        self.settings().timestamp = timestamp;
+    }
+
     /// Convert `parameters` now and return a `BoundStatement` to execute (possibly many
     /// times) or add to a batch.
     ///

@@ -40,6 +40,8 @@ class SimpleStatement:
         is_idempotent: whether running the statement twice is harmless; retry and speculative
             execution policies only repeat idempotent statements.
         timeout: seconds; a ``timeout=`` given to ``execute()`` overrides it.
+        timestamp: client-side write timestamp, in microseconds since the epoch (``None``:
+            the coordinator's clock). Last write wins by this timestamp.
 
     Raises:
         TypeError, ValueError: for invalid options, when it is executed (before any I/O).
@@ -58,6 +60,7 @@ class SimpleStatement:
         "query_string",
         "serial_consistency_level",
         "timeout",
+        "timestamp",
     )
 
     def __init__(
@@ -68,6 +71,7 @@ class SimpleStatement:
         fetch_size: int | None = None,
         is_idempotent: bool = False,
         timeout: float | None = None,
+        timestamp: int | None = None,
     ) -> None:
         if not isinstance(query_string, str):
             raise TypeError(f"query_string must be a str, got {type(query_string).__name__}")
@@ -77,6 +81,7 @@ class SimpleStatement:
         self.fetch_size = fetch_size
         self.is_idempotent = is_idempotent
         self.timeout = timeout
+        self.timestamp = timestamp
 
     def __repr__(self) -> str:
         level: object = self.consistency_level
@@ -104,8 +109,8 @@ class BatchStatement:
 
     Args:
         batch_type: a `BatchType` (default LOGGED).
-        consistency_level, serial_consistency_level, is_idempotent, timeout: as for
-            `SimpleStatement`, for the whole batch.
+        consistency_level, serial_consistency_level, is_idempotent, timeout, timestamp: as
+            for `SimpleStatement`, for the whole batch.
 
     Statements are strings, `SimpleStatement`s (only their text is used: options apply to the
     batch as a whole) or `PreparedStatement`s. Strings with parameters are prepared once and
@@ -126,6 +131,7 @@ class BatchStatement:
         "is_idempotent",
         "serial_consistency_level",
         "timeout",
+        "timestamp",
     )
 
     def __init__(
@@ -135,12 +141,14 @@ class BatchStatement:
         serial_consistency_level: int | None = None,
         is_idempotent: bool = False,
         timeout: float | None = None,
+        timestamp: int | None = None,
     ) -> None:
         self.batch_type = batch_type
         self.consistency_level = consistency_level
         self.serial_consistency_level = serial_consistency_level
         self.is_idempotent = is_idempotent
         self.timeout = timeout
+        self.timestamp = timestamp
         self._entries: list[tuple[Any, Parameters]] = []
 
     def add(

@@ -180,3 +180,29 @@ async def test_percent_placeholders_are_bound_server_side(
         (3, "50%s off"),
         (4, "batched"),
     ]
+
+
+async def test_client_timestamps_decide_which_write_wins(
+    session: AsyncSession, table_name: str
+) -> None:
+    from aiocql import BatchStatement
+
+    await session.execute(f"CREATE TABLE {table_name} (k int PRIMARY KEY, v text)")
+    upsert = f"INSERT INTO {table_name} (k, v) VALUES (?, ?)"
+    t = 1_700_000_000_000_000
+    await session.execute(SimpleStatement(upsert, timestamp=t), [1, "newer"])
+    await session.execute(SimpleStatement(upsert, timestamp=t - 1), [1, "older"])
+    prepared = await session.prepare(upsert)
+    prepared.timestamp = t - 2
+    assert prepared.timestamp == t - 2
+    await session.execute(prepared, [1, "oldest"])
+    await session.execute(prepared.bind([2, "bound"]))
+    batch = BatchStatement(timestamp=t + 5)
+    batch.add(upsert, [3, "batched"])
+    await session.execute_batch(batch)
+    rows = await session.execute(f"SELECT k, v, WRITETIME(v) FROM {table_name}")
+    assert sorted(tuple(r) for r in rows) == [
+        (1, "newer", t),
+        (2, "bound", t - 2),
+        (3, "batched", t + 5),
+    ]
