@@ -296,6 +296,41 @@ pub fn deserialize<'py>(
     }
 }
 
+/// Decodes the `[int length][bytes]` cells of a tuple or UDT, one per type in `types`. A
+/// negative length is null; cells missing at the end (the type gained members after the
+/// value was written) are `None` as well.
+pub fn deserialize_cells<'py, 'a>(
+    py: Python<'py>,
+    types: impl ExactSizeIterator<Item = &'a ColumnType<'a>>,
+    mut bytes: &[u8],
+    hashable: bool,
+    cql_type: &str,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let mut values = Vec::with_capacity(types.len());
+    for typ in types {
+        if bytes.is_empty() {
+            values.push(py.None().into_bound(py));
+            continue;
+        }
+        let Some((len, rest)) = bytes.split_first_chunk::<4>() else {
+            return Err(malformed(cql_type, "truncated member length"));
+        };
+        let len = i32::from_be_bytes(*len);
+        bytes = rest;
+        let Ok(len) = usize::try_from(len) else {
+            values.push(py.None().into_bound(py)); // negative: null
+            continue;
+        };
+        if bytes.len() < len {
+            return Err(malformed(cql_type, "member longer than the value"));
+        }
+        let (cell, rest) = bytes.split_at(len);
+        bytes = rest;
+        values.push(deserialize(py, typ, cell, hashable)?);
+    }
+    Ok(values)
+}
+
 /// A value the server sent that cannot be decoded as its declared type.
 pub fn malformed(cql_type: &str, why: &str) -> PyErr {
     crate::errors::DriverError::Protocol(format!("cannot decode a {cql_type} value: {why}")).into()

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 use scylla::frame::response::result::ColumnType;
 
-use super::{cql_type_name, deserialize, malformed, serialize_cell, ConvError, ConvResult};
+use super::{cql_type_name, deserialize_cells, serialize_cell, ConvError, ConvResult};
 
 pub fn serialize_tuple(
     value: &Bound<'_, PyAny>,
@@ -43,31 +43,9 @@ pub fn serialize_tuple(
 pub fn deserialize_tuple<'py>(
     py: Python<'py>,
     elements: &[ColumnType<'_>],
-    mut bytes: &[u8],
+    bytes: &[u8],
     hashable: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut values = Vec::with_capacity(elements.len());
-    for typ in elements {
-        if bytes.is_empty() {
-            values.push(py.None().into_bound(py));
-            continue;
-        }
-        let Some((len, rest)) = bytes.split_first_chunk::<4>() else {
-            return Err(malformed("tuple", "truncated element length"));
-        };
-        let len = i32::from_be_bytes(*len);
-        bytes = rest;
-        if len < 0 {
-            values.push(py.None().into_bound(py));
-            continue;
-        }
-        let len = len as usize;
-        if bytes.len() < len {
-            return Err(malformed("tuple", "element longer than the value"));
-        }
-        let (cell, rest) = bytes.split_at(len);
-        bytes = rest;
-        values.push(deserialize(py, typ, cell, hashable)?);
-    }
+    let values = deserialize_cells(py, elements.iter(), bytes, hashable, "tuple")?;
     Ok(PyTuple::new(py, values)?.into_any())
 }

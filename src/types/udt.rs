@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyMapping, PyString, PyTuple};
 use scylla::frame::response::result::UserDefinedType;
 
-use super::{classes, deserialize, malformed, serialize_cell, ConvError, ConvResult};
+use super::{classes, deserialize_cells, serialize_cell, ConvError, ConvResult};
 
 thread_local! {
     /// The classes registered with `AsyncCluster.register_user_type` for the result being
@@ -130,34 +130,16 @@ fn has_fields(value: &Bound<'_, PyAny>) -> bool {
 pub fn deserialize_udt<'py>(
     py: Python<'py>,
     definition: &UserDefinedType<'_>,
-    mut bytes: &[u8],
+    bytes: &[u8],
     hashable: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut names = Vec::with_capacity(definition.field_types.len());
-    let mut values = Vec::with_capacity(definition.field_types.len());
-    for (field, typ) in &definition.field_types {
-        names.push(field.as_ref());
-        if bytes.is_empty() {
-            values.push(py.None().into_bound(py));
-            continue;
-        }
-        let Some((len, rest)) = bytes.split_first_chunk::<4>() else {
-            return Err(malformed("user type", "truncated field length"));
-        };
-        let len = i32::from_be_bytes(*len);
-        bytes = rest;
-        if len < 0 {
-            values.push(py.None().into_bound(py));
-            continue;
-        }
-        let len = len as usize;
-        if bytes.len() < len {
-            return Err(malformed("user type", "field longer than the value"));
-        }
-        let (cell, rest) = bytes.split_at(len);
-        bytes = rest;
-        values.push(deserialize(py, typ, cell, hashable)?);
-    }
+    let names: Vec<&str> = definition
+        .field_types
+        .iter()
+        .map(|(f, _)| f.as_ref())
+        .collect();
+    let types = definition.field_types.iter().map(|(_, typ)| typ);
+    let values = deserialize_cells(py, types, bytes, hashable, "user type")?;
     if let Some(class) = registered_class(py, &definition.keyspace, &definition.name)? {
         let fields = PyDict::new(py);
         for (name, value) in names.iter().zip(values) {
