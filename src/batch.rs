@@ -62,10 +62,11 @@ pub fn execute_batch(
     if raw.is_empty() {
         return Err(value_error("the batch has no statements; add() some first"));
     }
-    let timeout = match (timeout_arg, options.timeout) {
-        (None, Some(own)) => Some(own),
-        _ => crate::session::parse_timeout(timeout_arg, core.default_timeout)?,
-    };
+    let timeout = crate::session::effective_timeout(
+        timeout_arg,
+        options.timeout,
+        crate::session::parse_timeout(timeout_arg, core.default_timeout)?,
+    );
     Ok(PendingRequest::new(Box::new(move |py| {
         let session = core.live()?;
         let mut entries = Vec::with_capacity(raw.len());

@@ -254,10 +254,7 @@ impl Session {
                 ));
             }
             let bound = bound.clone().unbind();
-            let timeout = match (timeout_arg, bound.get().timeout) {
-                (None, Some(own)) => Some(own),
-                _ => timeout,
-            };
+            let timeout = effective_timeout(timeout_arg, bound.get().timeout, timeout);
             return Ok(PendingRequest::new(Box::new(move |py| {
                 let session = core.live()?;
                 let bound = bound.get().to_scylla().map_err(|e| e.into_pyerr(py))?;
@@ -273,14 +270,11 @@ impl Session {
         }
         if let Ok(prepared) = query.cast::<PreparedStatement>() {
             let (configured, own_timeout) = prepared.get().configured()?;
-            let timeout = match (timeout_arg, own_timeout) {
-                (None, Some(own)) => Some(own),
-                _ => timeout,
-            };
+            let timeout = effective_timeout(timeout_arg, own_timeout, timeout);
             let parameters = parameters.map(Bound::unbind);
             return Ok(PendingRequest::new(Box::new(move |py| {
                 let session = core.live()?;
-                let bound = bind(&configured, parameters.as_ref().map(|p| p.bind(py)))
+                let bound = bind(configured, parameters.as_ref().map(|p| p.bind(py)))
                     .map_err(|e| e.into_pyerr(py))?;
                 let context = core.result_context(row_factory.clone());
                 Ok(Box::pin(async move {
@@ -292,11 +286,10 @@ impl Session {
                 }) as Work)
             })));
         }
-        if is_statement_class(&query, "BatchStatement")? {
-            return crate::batch::execute_batch(core, &query, timeout_arg, row_factory);
-        }
         let (text, options) = if let Ok(text) = query.cast::<PyString>() {
             (text.to_str()?.to_owned(), StatementOptions::default())
+        } else if is_statement_class(&query, "BatchStatement")? {
+            return crate::batch::execute_batch(core, &query, timeout_arg, row_factory);
         } else if is_statement_class(&query, "SimpleStatement")? {
             let text: String = query.getattr("query_string")?.extract()?;
             (text, StatementOptions::from_statement(&query)?)
@@ -306,11 +299,7 @@ impl Session {
                 crate::types::python_type_name(&query)
             )));
         };
-        // The call's timeout wins over the statement's, which wins over the session default.
-        let timeout = match (timeout_arg, options.timeout) {
-            (None, Some(own)) => Some(own),
-            _ => timeout,
-        };
+        let timeout = effective_timeout(timeout_arg, options.timeout, timeout);
         if !has_parameters(parameters.as_ref()) {
             return Ok(PendingRequest::new(Box::new(move |_py| {
                 let session = core.live()?;
@@ -335,7 +324,7 @@ impl Session {
             let key = SessionCore::cache_key(&session, &text);
             if let Some(mut prepared) = core.cached(&key) {
                 options.apply_to_prepared(&mut prepared);
-                let bound = bind(&prepared, parameters.as_ref().map(|p| p.bind(py)))
+                let bound = bind(prepared, parameters.as_ref().map(|p| p.bind(py)))
                     .map_err(|e| e.into_pyerr(py))?;
                 let context = core.result_context(row_factory.clone());
                 return Ok(Box::pin(async move {
@@ -358,7 +347,7 @@ impl Session {
                     core.remember(key, prepared.clone());
                     options.apply_to_prepared(&mut prepared);
                     let bound = Python::attach(|py| {
-                        bind(&prepared, parameters.as_ref().map(|p| p.bind(py)))
+                        bind(prepared, parameters.as_ref().map(|p| p.bind(py)))
                     })?;
                     fetch_all_bound(&session, &bound).await
                 })
@@ -566,6 +555,19 @@ pub fn validate_keyspace(keyspace: &str) -> PyResult<(String, bool)> {
         name.to_ascii_lowercase()
     };
     Ok((name, case_sensitive))
+}
+
+/// The call's `timeout=` wins over the statement's own, which wins over the session default
+/// (`call_or_default` is the call's value already parsed, or the default when it is None).
+pub(crate) fn effective_timeout(
+    call: Option<f64>,
+    statement: Option<Duration>,
+    call_or_default: Option<Duration>,
+) -> Option<Duration> {
+    match (call, statement) {
+        (None, Some(own)) => Some(own),
+        _ => call_or_default,
+    }
 }
 
 /// A row factory must be callable (`None`: the default `Row`).

@@ -209,13 +209,7 @@ pub struct BoundStatement {
 impl BoundStatement {
     /// The Rust driver's bound statement (the converted values are copied, not redone).
     pub fn to_scylla(&self) -> Result<ScyllaBound, BindError> {
-        self.prepared
-            .clone()
-            .bind(&self.cells)
-            .map_err(|e| match e.downcast_ref::<BindError>() {
-                Some(bind) => bind.clone(),
-                None => BindError::arity(e.to_string()),
-            })
+        bind_cells(self.prepared.clone(), &self.cells)
     }
 }
 
@@ -350,14 +344,19 @@ fn classify<'a, 'py>(
 }
 
 /// Converts `parameters` for `prepared` and returns the statement ready to execute.
+/// Takes the statement by value: callers hold a per-call copy already, so none is made here.
 pub fn bind(
-    prepared: &ScyllaPrepared,
+    prepared: ScyllaPrepared,
     parameters: Option<&Bound<'_, PyAny>>,
 ) -> Result<ScyllaBound, BindError> {
-    let cells = serialize_parameters(prepared, parameters)?;
+    let cells = serialize_parameters(&prepared, parameters)?;
+    bind_cells(prepared, &cells)
+}
+
+/// The Rust driver's bound statement for values already converted.
+fn bind_cells(prepared: ScyllaPrepared, cells: &SerializedCells) -> Result<ScyllaBound, BindError> {
     prepared
-        .clone()
-        .bind(&cells)
+        .bind(cells)
         .map_err(|e| match e.downcast_ref::<BindError>() {
             Some(bind) => bind.clone(),
             None => BindError::arity(e.to_string()),
