@@ -37,5 +37,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cluster::connect, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_reset_after_fork, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_in_flight_requests, m)?)?;
+    m.add_function(wrap_pyfunction!(types::typespec::_serialize, m)?)?;
+    m.add_function(wrap_pyfunction!(types::typespec::_deserialize, m)?)?;
     Ok(())
 }

@@ -23,8 +23,10 @@ __all__ = [
     "Ready",
     "Row",
     "__version__",
+    "_deserialize",
     "_in_flight_requests",
     "_reset_after_fork",
+    "_serialize",
     "connect",
 ]
 
@@ -77,6 +79,8 @@ def connect(
 ) -> PendingRequest[AsyncSession]: ...
 def _reset_after_fork() -> None: ...
 def _in_flight_requests() -> int: ...
+def _serialize(cql_type: str, value: object) -> bytes: ...
+def _deserialize(cql_type: str, data: bytes) -> Any: ...
 
 @final
 class Columns: ...

@@ -58,8 +58,13 @@ pub fn serialize_int(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvResult<
     Ok(())
 }
 
-pub fn serialize_bigint(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvResult<()> {
-    let v = extract_i64(value, "bigint", i64::MIN, i64::MAX)?;
+/// bigint and counter (both 64-bit); `cql_type` names the column's type in errors.
+pub fn serialize_bigint(
+    value: &Bound<'_, PyAny>,
+    cql_type: &str,
+    out: &mut Vec<u8>,
+) -> ConvResult<()> {
+    let v = extract_i64(value, cql_type, i64::MIN, i64::MAX)?;
     out.extend_from_slice(&v.to_be_bytes());
     Ok(())
 }

@@ -15,6 +15,7 @@ mod integer;
 mod temporal;
 mod text;
 mod tuple;
+pub mod typespec;
 mod udt;
 pub use udt::with_user_types;
 mod uuid;
@@ -166,7 +167,8 @@ pub fn serialize(
             NativeType::TinyInt => integer::serialize_tinyint(value, out),
             NativeType::SmallInt => integer::serialize_smallint(value, out),
             NativeType::Int => integer::serialize_int(value, out),
-            NativeType::BigInt | NativeType::Counter => integer::serialize_bigint(value, out),
+            NativeType::BigInt => integer::serialize_bigint(value, "bigint", out),
+            NativeType::Counter => integer::serialize_bigint(value, "counter", out),
             NativeType::Varint => integer::serialize_varint(value, out),
             NativeType::Float => float::serialize_float(value, out),
             NativeType::Double => float::serialize_double(value, out),
