@@ -1,13 +1,14 @@
 //! vector<T, n> <-> Python `list`.
 //!
 //! In: any sequence of exactly n values (`list`, `tuple`, a numpy array, ...); vectors cannot
-//! hold nulls. Fixed-size elements (float, double, int, bigint, boolean, uuid, timestamp)
+//! hold nulls. A 1-D numpy array whose dtype is the element type (float32 for `vector<float>`,
+//! float64 for `vector<double>`) is converted in one call, without a Python object per element. Fixed-size elements (float, double, int, bigint, boolean, uuid, timestamp)
 //! are written back to back, others each with an unsigned-vint length, as Cassandra does.
 //! Out: a `list` (a `tuple` inside sets and map keys).
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
-use scylla::frame::response::result::ColumnType;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+use scylla::frame::response::result::{ColumnType, NativeType};
 
 use super::{cql_type_name, deserialize, malformed, serialize, vint, ConvError, ConvResult};
 
@@ -23,6 +24,17 @@ pub fn serialize_vector(
             cql_type_name(element)
         )
     };
+    if let Some(bytes) = numpy_big_endian_bytes(value, element)? {
+        let given = bytes.len() / element.type_size_for_vector().unwrap_or(1);
+        if given != usize::from(dimensions) {
+            return Err(ConvError::value(format!(
+                "expected {dimensions} values for vector<{}, {dimensions}>, got {given}",
+                cql_type_name(element),
+            )));
+        }
+        out.extend_from_slice(&bytes);
+        return Ok(());
+    }
     let items = value
         .try_iter()
         .and_then(|iter| iter.collect::<PyResult<Vec<_>>>())
@@ -56,6 +68,35 @@ pub fn serialize_vector(
         }
     }
     Ok(())
+}
+
+/// The elements of a 1-D numpy array of exactly the element type, as big-endian bytes; None
+/// for anything else (which then goes element by element, with every check).
+fn numpy_big_endian_bytes(
+    value: &Bound<'_, PyAny>,
+    element: &ColumnType<'_>,
+) -> ConvResult<Option<Vec<u8>>> {
+    let (dtype_char, big_endian) = match element {
+        ColumnType::Native(NativeType::Float) => ("f", ">f4"),
+        ColumnType::Native(NativeType::Double) => ("d", ">f8"),
+        _ => return Ok(None),
+    };
+    let is_match = || -> PyResult<bool> {
+        let Ok(dtype) = value.getattr("dtype") else {
+            return Ok(false);
+        };
+        Ok(value.getattr("ndim")?.extract::<usize>()? == 1
+            && dtype.getattr("char")?.extract::<String>()? == dtype_char)
+    };
+    if !is_match().unwrap_or(false) {
+        return Ok(None);
+    }
+    value
+        .call_method1("astype", (big_endian,))
+        .and_then(|array| array.call_method0("tobytes"))
+        .and_then(|bytes| Ok(bytes.cast_into::<PyBytes>()?.as_bytes().to_vec()))
+        .map(Some)
+        .map_err(|e| ConvError::value(format!("cannot read the numpy array: {e}")))
 }
 
 pub fn deserialize_vector<'py>(
