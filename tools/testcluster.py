@@ -933,6 +933,8 @@ block_for_peers_timeout_in_secs: 0                 # don't wait 10 s for down pe
 auto_snapshot: false                               # no snapshot on DROP/TRUNCATE
 materialized_views_enabled: true
 sasi_indexes_enabled: true
+user_defined_functions_enabled: true               # Java UDFs: FunctionFailure is testable
+tombstone_failure_threshold: 5000                  # ReadFailure with a few thousand deletes
 """
         if self.auth:
             yaml += """\

@@ -102,3 +102,52 @@ async def test_unauthorized(session: AsyncSession) -> None:
     assert info.value.code == 0x2100
     assert "system keyspace" in str(info.value)
     assert isinstance(info.value, errors.RequestValidationException)
+
+
+async def test_function_failure(session: AsyncSession, table_name: str) -> None:
+    # A Java user-defined function that throws (the test node enables UDFs).
+    function = f"{table_name}_fails"
+    await session.execute(
+        f"CREATE FUNCTION {function} (x int) RETURNS NULL ON NULL INPUT RETURNS int "
+        "LANGUAGE java AS 'throw new IllegalStateException(\"boom\");'",
+        timeout=60,
+    )
+    await session.execute(f"CREATE TABLE {table_name} (k int PRIMARY KEY, v int)", timeout=60)
+    await session.execute(f"INSERT INTO {table_name} (k, v) VALUES (1, 1)")
+    try:
+        with pytest.raises(aiocql.FunctionFailure) as info:
+            await session.execute(f"SELECT {function}(v) FROM {table_name} WHERE k = 1")
+        exc = info.value
+        assert exc.code == 0x1400
+        assert isinstance(exc, errors.RequestExecutionException)
+        assert exc.keyspace == "aiocql_test"
+        assert exc.function == function
+        assert exc.arg_types == ["int"]
+        assert "boom" in str(exc)
+    finally:
+        await session.execute(f"DROP TABLE {table_name}", timeout=60)
+        await session.execute(f"DROP FUNCTION {function}", timeout=60)
+
+
+async def test_read_failure_on_too_many_tombstones(session: AsyncSession, table_name: str) -> None:
+    # The test node fails reads that scan more than 5000 tombstones.
+    await session.execute(
+        f"CREATE TABLE {table_name} (p int, c int, v int, PRIMARY KEY (p, c))", timeout=60
+    )
+    try:
+        delete = await session.prepare(f"DELETE FROM {table_name} WHERE p = 0 AND c = ?")
+        for start in range(0, 6000, 500):
+            batch = aiocql.BatchStatement(batch_type=aiocql.BatchType.UNLOGGED)
+            for c in range(start, start + 500):
+                batch.add(delete, [c])
+            await session.execute(batch)
+        with pytest.raises(aiocql.ReadFailure) as info:
+            await session.execute(f"SELECT * FROM {table_name} WHERE p = 0")
+        exc = info.value
+        assert exc.code == 0x1300
+        assert isinstance(exc, errors.CoordinationFailure)
+        assert exc.consistency == "LOCAL_ONE"  # the session's default
+        assert (exc.required_responses, exc.received_responses, exc.failures) == (1, 0, 1)
+        assert exc.data_retrieved is False
+    finally:
+        await session.execute(f"DROP TABLE {table_name}", timeout=60)
