@@ -86,8 +86,9 @@ test-unit: build ## Python tests that need no server
 	$(PYTEST) tests/unit
 
 .PHONY: test-integration
-test-integration: build ## Integration tests on a real node, under asyncio and uvloop
+test-integration: build ## Integration tests on a real node (then one with --auth), asyncio and uvloop
 	$(TESTCLUSTER) run -- $(MAKE) --no-print-directory integration-on-running-node
+	$(TESTCLUSTER) run --auth -- $(MAKE) --no-print-directory integration-on-running-node
 
 # Needs a node; `test-integration` starts one (and stops it if it started it).
 .PHONY: integration-on-running-node

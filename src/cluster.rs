@@ -11,7 +11,7 @@ use scylla::client::session_builder::SessionBuilder;
 use scylla::client::Compression;
 use scylla::frame::types::Consistency;
 
-use crate::errors::{value_error, DriverError};
+use crate::errors::{value_error, DriverError, HostError};
 use crate::runtime::{completer, PendingRequest};
 use crate::session::{parse_timeout, validate_keyspace, Session};
 
@@ -170,7 +170,12 @@ pub fn connect(
                 ),
                 errors: contact_points
                     .iter()
-                    .map(|h| (h.clone(), "connection timed out".to_owned()))
+                    .map(|h| {
+                        (
+                            h.clone(),
+                            HostError::Connection("connection timed out".into()),
+                        )
+                    })
                     .collect(),
             }),
         };

@@ -11,8 +11,9 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyModule};
 use scylla::errors::{
-    ConnectionPoolError, DbError, ExecutionError, NewSessionError, PagerExecutionError,
-    PrepareError, RequestAttemptError, UseKeyspaceError,
+    ConnectionError, ConnectionPoolError, ConnectionSetupRequestErrorKind, DbError, ExecutionError,
+    MetadataError, NewSessionError, PagerExecutionError, PrepareError, RequestAttemptError,
+    UseKeyspaceError,
 };
 
 /// A failure inside the driver, before it is shown to Python.
@@ -27,7 +28,7 @@ pub enum DriverError {
     NoHostAvailable {
         message: String,
         /// `(host, reason)` pairs when the failure is known per host.
-        errors: Vec<(String, String)>,
+        errors: Vec<(String, HostError)>,
     },
 
     /// The client gave up waiting; the request may or may not have been applied.
@@ -97,6 +98,58 @@ impl BindError {
 }
 
 pub type DriverResult<T> = Result<T, DriverError>;
+
+/// Why one host could not be used; becomes the value in `NoHostAvailable.errors`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostError {
+    /// The node refused the credentials, or asked for some and none were configured.
+    Authentication(String),
+    /// The node could not be reached or the connection broke.
+    Connection(String),
+}
+
+impl HostError {
+    fn class_and_message(&self) -> (&'static str, &str) {
+        match self {
+            HostError::Authentication(message) => ("AuthenticationFailed", message),
+            HostError::Connection(message) => ("ConnectionException", message),
+        }
+    }
+}
+
+/// The reason a connection's setup (STARTUP, AUTH_RESPONSE, ...) failed, when that is why a
+/// session could not be created.
+fn setup_failure(err: &NewSessionError) -> Option<&ConnectionSetupRequestErrorKind> {
+    let NewSessionError::MetadataError(MetadataError::ConnectionPoolError(
+        ConnectionPoolError::Broken {
+            last_connection_error: ConnectionError::ConnectionSetupRequestError(setup),
+        },
+    )) = err
+    else {
+        return None;
+    };
+    Some(&setup.error)
+}
+
+/// An authentication failure, told apart from other setup failures.
+fn authentication_failure(err: &NewSessionError) -> Option<String> {
+    match setup_failure(err)? {
+        ConnectionSetupRequestErrorKind::DbError(DbError::AuthenticationError, message) => {
+            Some(format!("authentication failed: {message}"))
+        }
+        ConnectionSetupRequestErrorKind::MissingAuthentication => Some(
+            "authentication failed: the node requires credentials; pass username= and \
+             password= to AsyncCluster"
+                .into(),
+        ),
+        ConnectionSetupRequestErrorKind::StartAuthSessionError(e)
+        | ConnectionSetupRequestErrorKind::AuthChallengeEvaluationError(e)
+        | ConnectionSetupRequestErrorKind::AuthFinishError(e) => {
+            Some(format!("authentication failed: {e}"))
+        }
+        _ => None,
+    }
+}
 
 impl From<ExecutionError> for DriverError {
     fn from(err: ExecutionError) -> Self {
@@ -186,7 +239,7 @@ impl DriverError {
         let (message, reason) = match &err {
             NewSessionError::FailedToResolveAnyHostname(hosts) => (
                 format!("could not resolve any contact point: {}", hosts.join(", ")),
-                "hostname resolution failed".to_string(),
+                HostError::Connection("hostname resolution failed".to_string()),
             ),
             NewSessionError::EmptyKnownNodesList => {
                 return DriverError::Configuration("contact_points is empty".into())
@@ -195,13 +248,22 @@ impl DriverError {
             NewSessionError::IllegalConfig(msg) => {
                 return DriverError::Configuration(msg.to_string())
             }
-            other => (
-                format!(
-                    "unable to connect to any contact point ({}): {other}",
-                    contact_points.join(", ")
+            other => match authentication_failure(other) {
+                Some(reason) => (
+                    format!(
+                        "unable to connect to any contact point ({}): {reason}",
+                        contact_points.join(", ")
+                    ),
+                    HostError::Authentication(reason),
                 ),
-                other.to_string(),
-            ),
+                None => (
+                    format!(
+                        "unable to connect to any contact point ({}): {other}",
+                        contact_points.join(", ")
+                    ),
+                    HostError::Connection(other.to_string()),
+                ),
+            },
         };
         DriverError::NoHostAvailable {
             message,
@@ -357,11 +419,18 @@ impl DriverError {
             DriverError::NoHostAvailable { message, errors } => {
                 let kw = PyDict::new(py);
                 let per_host = PyDict::new(py);
+                let mut first_cause: Option<PyErr> = None;
                 for (host, reason) in errors {
-                    let _ = per_host.set_item(host, reason);
+                    let (class, text) = reason.class_and_message();
+                    let cause = instantiate(py, class, text, None);
+                    let _ = per_host.set_item(host, cause.value(py));
+                    first_cause.get_or_insert(cause);
                 }
                 let _ = kw.set_item("errors", per_host);
-                instantiate(py, "NoHostAvailable", &message, Some(&kw))
+                let err = instantiate(py, "NoHostAvailable", &message, Some(&kw));
+                // The traceback shows the first host's reason as the cause.
+                err.set_cause(py, first_cause);
+                err
             }
             e @ DriverError::OperationTimedOut { .. } => {
                 instantiate(py, "OperationTimedOut", &e.to_string(), None)
@@ -517,6 +586,7 @@ mod tests {
             DriverError::NoHostAvailable { errors, .. } => {
                 assert_eq!(errors.len(), 1);
                 assert_eq!(errors[0].0, "nowhere.invalid:9042");
+                assert!(matches!(errors[0].1, HostError::Connection(_)));
             }
             other => panic!("unexpected {other:?}"),
         }

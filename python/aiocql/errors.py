@@ -254,7 +254,8 @@ class OperationTimedOut(DriverException, TimeoutError):
 class NoHostAvailable(DriverException):
     """No node could be reached or take the request.
 
-    ``errors`` maps each host tried (``"host:port"``) to the reason it failed.
+    ``errors`` maps each host tried (``"host:port"``) to the exception it failed with:
+    ``AuthenticationFailed`` for refused credentials, ``ConnectionException`` otherwise.
     """
 
     errors: dict[str, Any]

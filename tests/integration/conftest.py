@@ -33,6 +33,31 @@ def _contact_points() -> list[str]:
 CONTACT_POINTS = _contact_points()
 
 
+AUTH_PROFILE = os.environ.get("AIOCQL_TEST_AUTH") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "auth_profile: needs a node with PasswordAuthenticator (testcluster --auth)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an --auth node run only the auth_profile tests; elsewhere, only the others.
+
+    ``make test`` runs the suite on both kinds of node, so every test runs in one of them.
+    """
+    keep = [
+        item
+        for item in items
+        if (item.get_closest_marker("auth_profile") is not None) == AUTH_PROFILE
+    ]
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 def _check_server_reachable() -> None:
     host, _, port = CONTACT_POINTS[0].rpartition(":")
     try:
