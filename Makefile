@@ -65,15 +65,15 @@ demo: build ## Run examples/quickstart.py against a local node (started if neede
 .PHONY: format
 format: venv ## Reformat Rust and Python sources
 	cargo fmt
-	$(VENV)/bin/ruff format python tests examples tools/testcluster.py
-	$(VENV)/bin/ruff check --fix python tests examples tools/testcluster.py
+	$(VENV)/bin/ruff format python tests examples benchmarks tools/testcluster.py
+	$(VENV)/bin/ruff check --fix python tests examples benchmarks tools/testcluster.py
 
 .PHONY: lint
 lint: build ## rustfmt, clippy, ruff, mypy --strict, stubtest
 	cargo fmt --check
 	cargo clippy --all-targets --quiet -- -D warnings
-	$(VENV)/bin/ruff check python tests examples tools/testcluster.py
-	$(VENV)/bin/ruff format --check python tests examples tools/testcluster.py
+	$(VENV)/bin/ruff check python tests examples benchmarks tools/testcluster.py
+	$(VENV)/bin/ruff format --check python tests examples benchmarks tools/testcluster.py
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest aiocql._native --allowlist tools/stubtest-allowlist.txt
 
@@ -98,6 +98,37 @@ integration-on-running-node:
 
 .PHONY: test
 test: lint test-rust test-unit test-integration ## Everything: lint, Rust tests, unit and integration tests
+
+# Benchmarks: their own venv (peers from PyPI, aiocql as a release wheel) and Rust binaries,
+# all cached outside the clone.
+BENCH_VENV := $(AIOCQL_CACHE)/bench-venv
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_TARGET := $(AIOCQL_CACHE)/bench-target
+BENCH_WHEELS := $(AIOCQL_CACHE)/bench-wheels
+BENCH_ARGS ?=
+
+$(BENCH_VENV)/.installed: benchmarks/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install --quiet --upgrade pip
+	$(BENCH_PY) -m pip install --quiet -r benchmarks/requirements.txt
+	# async-cassandra declares Python >= 3.12 but runs on 3.11 (see benchmarks/README.md)
+	$(BENCH_PY) -m pip install --quiet --no-deps --ignore-requires-python \
+		$$(sed -n 's/^# --ignore-requires-python: //p' benchmarks/requirements.txt)
+	@touch $@
+
+.PHONY: bench-build
+bench-build: venv $(BENCH_VENV)/.installed ## Build aiocql (release wheel) and the Rust bench binaries
+	rm -rf $(BENCH_WHEELS)
+	$(VENV)/bin/maturin build --quiet --release --interpreter $(BENCH_PY) --out $(BENCH_WHEELS)
+	$(BENCH_PY) -m pip install --quiet --force-reinstall --no-deps $(BENCH_WHEELS)/aiocql-*.whl
+	CARGO_TARGET_DIR=$(BENCH_TARGET) cargo build --quiet --release \
+		--manifest-path benchmarks/rust_client/Cargo.toml
+	CARGO_TARGET_DIR=$(BENCH_TARGET) cargo build --quiet --release \
+		--manifest-path benchmarks/responder/Cargo.toml
+
+.PHONY: bench
+bench: bench-build ## Every client side by side (about an hour); writes benchmarks/results/
+	AIOCQL_BENCH_TARGET=$(BENCH_TARGET) $(TESTCLUSTER) run -- $(BENCH_PY) benchmarks/run.py $(BENCH_ARGS)
 
 .PHONY: clean
 clean: ## Remove the venv and build outputs (keeps the cache in $AIOCQL_CACHE)

@@ -102,9 +102,7 @@ def parse_args(client: str) -> Args:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     ns = parser.parse_args()
-    return Args(
-        client, ns.host, ns.port, ns.workload, ns.concurrency, ns.duration, ns.warmup
-    )
+    return Args(client, ns.host, ns.port, ns.workload, ns.concurrency, ns.duration, ns.warmup)
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -223,8 +221,10 @@ async def run_async(
     # Check the op once before timing anything: a wrong result shape is a bug, not a figure.
     seen = await op(0)
     if seen != expected_values(args.workload):
-        unavailable(f"one {args.workload} op consumed {seen} values, expected "
-                    f"{expected_values(args.workload)}")
+        unavailable(
+            f"one {args.workload} op consumed {seen} values, expected "
+            f"{expected_values(args.workload)}"
+        )
     rss_after_connect = _rss_mb()
     recorder = _Recorder()
     lags_ms: list[float] = []
@@ -273,8 +273,10 @@ def run_threads(
     op, close = connect(args)
     seen = op(0)
     if seen != expected_values(args.workload):
-        unavailable(f"one {args.workload} op consumed {seen} values, expected "
-                    f"{expected_values(args.workload)}")
+        unavailable(
+            f"one {args.workload} op consumed {seen} values, expected "
+            f"{expected_values(args.workload)}"
+        )
     rss_after_connect = _rss_mb()
     recorder = _Recorder()
     lock = threading.Lock()

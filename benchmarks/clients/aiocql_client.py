@@ -36,4 +36,6 @@ async def connect(args: h.Args) -> tuple[h.AsyncOp, h.Close]:
 
 
 if __name__ == "__main__":
-    asyncio.run(h.run_async(h.parse_args("aiocql"), connect, {"version": __import__("aiocql").__version__}))
+    asyncio.run(
+        h.run_async(h.parse_args("aiocql"), connect, {"version": __import__("aiocql").__version__})
+    )
