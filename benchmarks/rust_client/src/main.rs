@@ -18,6 +18,7 @@ use scylla::statement::prepared::PreparedStatement;
 use scylla::statement::Consistency;
 use scylla::value::CqlTimestamp;
 use serde_json::{json, Value};
+use tokio::runtime::Runtime;
 use uuid::Uuid;
 
 /// The `scylla` crate this binary is built with (pinned with `=` in Cargo.toml).
@@ -364,30 +365,28 @@ fn unavailable(reason: &str) -> ExitCode {
     ExitCode::from(3)
 }
 
-async fn run(args: Args) -> ExitCode {
+/// Connects, prepares and checks one op; `Err` is the exit code to leave with.
+async fn connect(args: &Args) -> Result<Arc<Bench>, ExitCode> {
     let node = format!("{}:{}", args.host, args.port);
-    let session = match SessionBuilder::new()
+    let session = SessionBuilder::new()
         .known_node(&node)
         .connection_timeout(Duration::from_secs(60))
         .build()
         .await
-    {
-        Ok(session) => session,
-        Err(err) => {
+        .map_err(|err| {
             eprintln!("rust-scylla-bench: cannot connect to {node}: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let mut prepared = match session.prepare(args.workload.query()).await {
-        Ok(prepared) => prepared,
-        Err(err) => {
+            ExitCode::FAILURE
+        })?;
+    let mut prepared = session
+        .prepare(args.workload.query())
+        .await
+        .map_err(|err| {
             eprintln!(
                 "rust-scylla-bench: cannot prepare the {} query: {err}",
                 args.workload.name()
             );
-            return ExitCode::FAILURE;
-        }
-    };
+            ExitCode::FAILURE
+        })?;
     prepared.set_consistency(Consistency::One);
     let bench = Arc::new(Bench {
         session,
@@ -399,43 +398,55 @@ async fn run(args: Args) -> ExitCode {
     // Check the op once before timing anything: a wrong result shape is a bug, not a figure.
     let expected = args.workload.expected_values();
     match bench.op(0).await {
-        Ok(seen) if seen == expected => {}
-        Ok(seen) => {
-            return unavailable(&format!(
-                "one {} op consumed {seen} values, expected {expected}",
-                args.workload.name()
-            ))
-        }
+        Ok(seen) if seen == expected => Ok(bench),
+        Ok(seen) => Err(unavailable(&format!(
+            "one {} op consumed {seen} values, expected {expected}",
+            args.workload.name()
+        ))),
         Err(err) => {
             eprintln!(
                 "rust-scylla-bench: the first {} op failed: {err}",
                 args.workload.name()
             );
-            return ExitCode::FAILURE;
+            Err(ExitCode::FAILURE)
         }
     }
+}
+
+fn run(args: Args, runtime: &Runtime) -> ExitCode {
+    let bench = match runtime.block_on(connect(&args)) {
+        Ok(bench) => bench,
+        Err(code) => return code,
+    };
     let rss_after_connect = rss_mb();
 
     let recorder = Arc::new(Recorder::default());
     let workers: Vec<_> = (0..args.concurrency)
-        .map(|_| tokio::spawn(worker(Arc::clone(&bench), Arc::clone(&recorder))))
+        .map(|_| runtime.spawn(worker(Arc::clone(&bench), Arc::clone(&recorder))))
         .collect();
-    tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
+    // The window is timed by the main thread, off the runtime: a busy worker cannot delay it.
+    std::thread::sleep(Duration::from_secs_f64(args.warmup));
     recorder.recording.store(true, Ordering::SeqCst);
     let (cpu0, t0) = (cpu_seconds(), Instant::now());
-    tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
+    std::thread::sleep(Duration::from_secs_f64(args.duration));
     recorder.recording.store(false, Ordering::SeqCst);
     let (cpu, elapsed) = (cpu_seconds() - cpu0, t0.elapsed().as_secs_f64());
     recorder.stopping.store(true, Ordering::SeqCst);
 
     let mut latencies_us: Vec<f64> = Vec::new();
-    for handle in workers {
-        match handle.await {
-            Ok(ns) => latencies_us.extend(ns.into_iter().map(|ns| ns as f64 / 1000.0)),
-            Err(err) => recorder.error(describe(err)),
+    runtime.block_on(async {
+        for handle in workers {
+            match handle.await {
+                Ok(ns) => latencies_us.extend(ns.into_iter().map(|ns| ns as f64 / 1000.0)),
+                Err(err) => recorder.error(describe(err)),
+            }
         }
+    });
+    {
+        // Closes the session, like the harness's close(), inside the runtime's context.
+        let _context = runtime.enter();
+        drop(bench);
     }
-    drop(bench); // closes the session, like the harness's close()
     latencies_us.sort_by(f64::total_cmp);
 
     let ops = latencies_us.len();
@@ -485,5 +496,5 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(args))
+    run(args, &runtime)
 }
