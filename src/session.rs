@@ -1,7 +1,9 @@
 //! `AsyncSession`: executing, preparing, and closing.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::ops::ControlFlow;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -129,42 +131,47 @@ impl SessionCore {
     }
 }
 
+/// The future of a whole result, boxed.
+///
+/// The driver's request future is ~8 KB. Boxed here, it is built on the I/O thread when the
+/// request is first polled, and the work handed over from the asyncio thread stays a few hundred
+/// bytes: the asyncio thread no longer copies 8 KB per request (~8% of its time in profiles).
+type Fetch<'a> = Pin<Box<dyn Future<Output = DriverResult<Vec<QueryResult>>> + Send + 'a>>;
+
 /// Reads every page of a bound statement.
-async fn fetch_all_bound(
-    session: &ScyllaSession,
-    bound: &ScyllaBound,
-) -> DriverResult<Vec<QueryResult>> {
-    let mut pages = Vec::new();
-    let mut paging_state = PagingState::start();
-    loop {
-        let (page, next) = session
-            .execute_bound_single_page(bound, paging_state)
-            .await?;
-        pages.push(page);
-        match next.into_paging_control_flow() {
-            ControlFlow::Break(()) => return Ok(pages),
-            ControlFlow::Continue(state) => paging_state = state,
+fn fetch_all_bound<'a>(session: &'a ScyllaSession, bound: &'a ScyllaBound) -> Fetch<'a> {
+    Box::pin(async move {
+        let mut pages = Vec::new();
+        let mut paging_state = PagingState::start();
+        loop {
+            let (page, next) = session
+                .execute_bound_single_page(bound, paging_state)
+                .await?;
+            pages.push(page);
+            match next.into_paging_control_flow() {
+                ControlFlow::Break(()) => return Ok(pages),
+                ControlFlow::Continue(state) => paging_state = state,
+            }
         }
-    }
+    })
 }
 
 /// Reads every page of an unprepared statement without parameters.
-async fn fetch_all_unprepared(
-    session: &ScyllaSession,
-    statement: &Statement,
-) -> DriverResult<Vec<QueryResult>> {
-    let mut pages = Vec::new();
-    let mut paging_state = PagingState::start();
-    loop {
-        let (page, next) = session
-            .query_single_page(statement.clone(), (), paging_state)
-            .await?;
-        pages.push(page);
-        match next.into_paging_control_flow() {
-            ControlFlow::Break(()) => return Ok(pages),
-            ControlFlow::Continue(state) => paging_state = state,
+fn fetch_all_unprepared<'a>(session: &'a ScyllaSession, statement: &'a Statement) -> Fetch<'a> {
+    Box::pin(async move {
+        let mut pages = Vec::new();
+        let mut paging_state = PagingState::start();
+        loop {
+            let (page, next) = session
+                .query_single_page(statement.clone(), (), paging_state)
+                .await?;
+            pages.push(page);
+            match next.into_paging_control_flow() {
+                ControlFlow::Break(()) => return Ok(pages),
+                ControlFlow::Continue(state) => paging_state = state,
+            }
         }
-    }
+    })
 }
 
 /// Converts a user `timeout=` (seconds) into a duration, refusing nonsense before any I/O.
@@ -260,10 +267,8 @@ impl Session {
                 let bound = bound.get().to_scylla().map_err(|e| e.into_pyerr(py))?;
                 let context = core.result_context(row_factory.clone());
                 Ok(Box::pin(async move {
-                    let result = with_timeout(timeout, "request", async {
-                        fetch_all_bound(&session, &bound).await
-                    })
-                    .await;
+                    let result =
+                        with_timeout(timeout, "request", fetch_all_bound(&session, &bound)).await;
                     result_completer(result, context)
                 }) as Work)
             })));
@@ -278,10 +283,8 @@ impl Session {
                     .map_err(|e| e.into_pyerr(py))?;
                 let context = core.result_context(row_factory.clone());
                 Ok(Box::pin(async move {
-                    let result = with_timeout(timeout, "request", async {
-                        fetch_all_bound(&session, &bound).await
-                    })
-                    .await;
+                    let result =
+                        with_timeout(timeout, "request", fetch_all_bound(&session, &bound)).await;
                     result_completer(result, context)
                 }) as Work)
             })));
@@ -308,9 +311,11 @@ impl Session {
                 options.apply_to_statement(&mut statement);
                 let context = core.result_context(row_factory.clone());
                 Ok(Box::pin(async move {
-                    let result = with_timeout(timeout, "request", async {
-                        fetch_all_unprepared(&session, &statement).await
-                    })
+                    let result = with_timeout(
+                        timeout,
+                        "request",
+                        fetch_all_unprepared(&session, &statement),
+                    )
                     .await;
                     result_completer(result, context)
                 }) as Work)
@@ -328,10 +333,8 @@ impl Session {
                     .map_err(|e| e.into_pyerr(py))?;
                 let context = core.result_context(row_factory.clone());
                 return Ok(Box::pin(async move {
-                    let result = with_timeout(timeout, "request", async {
-                        fetch_all_bound(&session, &bound).await
-                    })
-                    .await;
+                    let result =
+                        with_timeout(timeout, "request", fetch_all_bound(&session, &bound)).await;
                     result_completer(result, context)
                 }) as Work);
             }
