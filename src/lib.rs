@@ -34,6 +34,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<runtime::PendingRequest>()?;
     m.add_class::<runtime::Ready>()?;
     m.add_class::<runtime::LoopBridge>()?;
+    m.add_class::<runtime::RequestFuture>()?;
     m.add_function(wrap_pyfunction!(cluster::connect, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_reset_after_fork, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::_in_flight_requests, m)?)?;

@@ -1,6 +1,8 @@
 # Type stubs for the Rust core (src/). Checked against the built module by `mypy.stubtest`
 # in `make lint`; keep them in step with the #[pymethods] signatures.
 
+import asyncio
+import contextvars
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Generic, TypeVar, final, overload
@@ -21,6 +23,7 @@ __all__ = [
     "PendingRequest",
     "PreparedStatement",
     "Ready",
+    "RequestFuture",
     "Row",
     "__version__",
     "_deserialize",
@@ -51,6 +54,29 @@ class Ready(Generic[_T]):
     def send(self, _value: Any = None) -> Any: ...
     def throw(self, typ: Any, value: Any = None, _traceback: Any = None) -> Any: ...
     def close(self) -> None: ...
+
+@final
+class RequestFuture:
+    """What an asyncio task waits on while its request is in flight (``task._fut_waiter``).
+
+    It follows the protocol asyncio's ``Task`` uses for foreign futures; cancelling it aborts the
+    request's Rust work.
+    """
+
+    _asyncio_future_blocking: bool
+    def get_loop(self) -> asyncio.AbstractEventLoop: ...
+    def done(self) -> bool: ...
+    def cancelled(self) -> bool: ...
+    def result(self) -> Any: ...
+    def exception(self) -> BaseException | None: ...
+    def add_done_callback(
+        self,
+        callback: Callable[[RequestFuture], object],
+        *,
+        context: contextvars.Context | None = None,
+    ) -> None: ...
+    def remove_done_callback(self, callback: Callable[[RequestFuture], object]) -> int: ...
+    def cancel(self, msg: Any | None = None) -> bool: ...
 
 @final
 class LoopBridge:
