@@ -94,6 +94,28 @@ async def test_column_names_and_types(session: AsyncSession, people: str) -> Non
     assert rs.column_types == ["int", "text", "int", "text"]
 
 
+async def test_columns_follow_the_schema_after_alter_table(
+    session: AsyncSession, people: str
+) -> None:
+    """Results of the same query share their column index until the columns change."""
+    before = await session.execute(f"SELECT * FROM {people} WHERE team = 'a'")
+    assert before.column_names == ["team", "id", "age", "name"]
+    await session.execute(f"ALTER TABLE {people} ADD nickname text", timeout=60)
+    after = await session.execute(f"SELECT * FROM {people} WHERE team = 'a'")
+    assert after.column_names == ["team", "id", "age", "name", "nickname"]
+    assert after.column_types == ["text", "int", "int", "text", "text"]
+    first = after.one()
+    assert first is not None
+    assert first.nickname is None
+    assert first["name"] == "ann"
+    # Same names, different order: positions must follow this result, not a cached one.
+    swapped = (await session.execute(f"SELECT name, age FROM {people} WHERE team = 'a'")).one()
+    plain = (await session.execute(f"SELECT age, name FROM {people} WHERE team = 'a'")).one()
+    assert swapped is not None
+    assert plain is not None
+    assert (swapped.name, swapped.age, plain.name, plain.age) == ("ann", 30, "ann", 30)
+
+
 async def test_column_names_of_an_empty_result(session: AsyncSession, people: str) -> None:
     rs = await session.execute(f"SELECT id, name FROM {people} WHERE team = ?", ["nobody"])
     assert rs.column_names == ["id", "name"]
