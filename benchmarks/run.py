@@ -195,6 +195,45 @@ def machine() -> dict[str, Any]:
     }
 
 
+def write_results(
+    args: argparse.Namespace,
+    raw: dict[tuple[str, str, int, str], list[dict[str, Any]]],
+    reps_done: int,
+) -> None:
+    """Writes results.json, results.md and the charts from the runs so far."""
+    results = {
+        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "settings": {
+            "reps": reps_done,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "consistency": "ONE",
+            "protocol": 4,
+            "inflight": args.inflight,
+        },
+        "points": [
+            {
+                "mode": m,
+                "workload": w,
+                "concurrency": c,
+                "client": client,
+                "summary": aggregate(runs),
+                "raw": runs,
+            }
+            for (m, w, c, client), runs in sorted(
+                raw.items(),
+                key=lambda kv: (kv[0][0], kv[0][1], kv[0][2], list(CLIENTS).index(kv[0][3])),
+            )
+        ],
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    from report import write_report
+
+    write_report(results, args.out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -274,41 +313,12 @@ def main() -> None:
                     f"rep {rep + 1}/{args.reps} [{done}/{total}, ~{eta / 60:.0f} min left] "
                     f"{mode} {workload} c={concurrency} {client}: {summary}"
                 )
+            # Written after every repetition, so an interrupted run still leaves figures.
+            write_results(args, raw, rep + 1)
     finally:
         if responder is not None:
             responder.__exit__()
 
-    results = {
-        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "settings": {
-            "reps": args.reps,
-            "duration_s": args.duration,
-            "warmup_s": args.warmup,
-            "consistency": "ONE",
-            "protocol": 4,
-            "inflight": args.inflight,
-        },
-        "points": [
-            {
-                "mode": m,
-                "workload": w,
-                "concurrency": c,
-                "client": client,
-                "summary": aggregate(runs),
-                "raw": runs,
-            }
-            for (m, w, c, client), runs in sorted(
-                raw.items(),
-                key=lambda kv: (kv[0][0], kv[0][1], kv[0][2], list(CLIENTS).index(kv[0][3])),
-            )
-        ],
-    }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    from report import write_report
-
-    write_report(results, args.out)
     log(
         f"wrote {args.out}/results.json, results.md and charts in "
         f"{(time.monotonic() - started) / 60:.1f} min"
