@@ -377,6 +377,10 @@ pub struct PyClasses {
     pub ipv4: Py<PyAny>,
     pub ipv6: Py<PyAny>,
     pub int_from_bytes: Py<PyAny>,
+    /// `object.__new__`, to make a `uuid.UUID` without running its Python `__init__`.
+    pub object_new: Py<PyAny>,
+    /// `uuid.SafeUUID.unknown`, what `UUID(int=...)` stores in `is_safe`.
+    pub safe_uuid_unknown: Py<PyAny>,
 }
 
 static CLASSES: PyOnceLock<PyClasses> = PyOnceLock::new();
@@ -446,6 +450,16 @@ pub fn classes(py: Python<'_>) -> PyResult<&PyClasses> {
         Ok(PyClasses {
             decimal: py.import("decimal")?.getattr("Decimal")?.unbind(),
             uuid: py.import("uuid")?.getattr("UUID")?.unbind(),
+            object_new: py
+                .import("builtins")?
+                .getattr("object")?
+                .getattr("__new__")?
+                .unbind(),
+            safe_uuid_unknown: py
+                .import("uuid")?
+                .getattr("SafeUUID")?
+                .getattr("unknown")?
+                .unbind(),
             ipv4: ipaddress.getattr("IPv4Address")?.unbind(),
             ipv6: ipaddress.getattr("IPv6Address")?.unbind(),
             int_from_bytes: py

@@ -11,6 +11,7 @@ import datetime
 import decimal
 import ipaddress
 import math
+import pickle
 import uuid
 from typing import Any
 
@@ -256,6 +257,25 @@ def test_inet_round_trip(value: ipaddress.IPv4Address | ipaddress.IPv6Address) -
 @given(st.uuids())
 def test_uuid_round_trip(value: uuid.UUID) -> None:
     assert roundtrip("uuid", value) == value
+
+
+@given(st.uuids(version=1))
+def test_a_decoded_uuid_is_a_complete_immutable_uuid(value: uuid.UUID) -> None:
+    """Decoded UUIDs skip UUID.__init__; they must still be indistinguishable from UUID(int=)."""
+    for cql_type in ("uuid", "timeuuid"):
+        decoded = _native._deserialize(cql_type, value.bytes)
+        reference = uuid.UUID(int=value.int)
+        assert type(decoded) is uuid.UUID
+        assert (decoded, hash(decoded), repr(decoded)) == (
+            reference,
+            hash(reference),
+            repr(reference),
+        )
+        assert decoded.is_safe is uuid.SafeUUID.unknown
+        assert (decoded.version, decoded.time) == (reference.version, reference.time)
+        assert pickle.loads(pickle.dumps(decoded)) == reference
+        with pytest.raises(TypeError, match="immutable"):
+            decoded.int = 0  # type: ignore[misc]
 
 
 cells = st.one_of(st.integers(-(2**31), 2**31 - 1), st.none())
