@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -288,10 +289,7 @@ def main() -> None:
     started = time.monotonic()
     total = (len(points) + len(extra_points)) * args.reps
     done = 0
-    responder = Responder() if "responder" in modes else None
-    if responder is not None:
-        responder.__enter__()
-    try:
+    with Responder() if "responder" in modes else contextlib.nullcontext():
         for rep in range(args.reps):
             plan = points + extra_points
             rng.shuffle(plan)
@@ -315,9 +313,6 @@ def main() -> None:
                 )
             # Written after every repetition, so an interrupted run still leaves figures.
             write_results(args, raw, rep + 1)
-    finally:
-        if responder is not None:
-            responder.__exit__()
 
     log(
         f"wrote {args.out}/results.json, results.md and charts in "

@@ -16,7 +16,7 @@ use scylla::frame::response::result::{ColumnSpec, ColumnType};
 use scylla::response::query_result::{QueryResult, QueryRowsResult};
 
 use crate::errors::{runtime_error, DriverError};
-use crate::runtime::Ready;
+use crate::runtime::{lock, Ready};
 use crate::types::{cql_type_name, deserialize};
 
 /// Column names, CQL types and a name -> position index, shared by all rows of one result.
@@ -67,9 +67,7 @@ const COLUMNS_CACHE_SIZE: usize = 64;
 static COLUMNS_CACHE: Mutex<VecDeque<CachedColumns>> = Mutex::new(VecDeque::new());
 
 fn columns_for(py: Python<'_>, specs: &[ColumnSpec<'_>]) -> PyResult<Py<Columns>> {
-    let mut cache = COLUMNS_CACHE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut cache = lock(&COLUMNS_CACHE);
     let hit = cache.iter().position(|entry| {
         entry.names.len() == specs.len()
             && entry

@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use pyo3::exceptions::asyncio::{CancelledError, InvalidStateError};
 use pyo3::exceptions::{PyBaseException, PyException, PyRuntimeError, PyStopIteration};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -48,7 +49,7 @@ pub type Work = Pin<Box<dyn Future<Output = Completer> + Send>>;
 /// Runs on the loop thread when the request is first awaited; returns the work to spawn.
 pub type Start = Box<dyn FnOnce(Python<'_>) -> PyResult<Work> + Send + Sync>;
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks cannot leave the data inconsistent (pushes and
     // takes are single operations), so a poisoned lock is still safe to use.
     mutex
@@ -193,6 +194,11 @@ impl<T> WakeQueue<T> {
 
     pub(crate) fn push(&self, item: T) {
         lock(&self.items).push(item);
+        self.wake();
+    }
+
+    /// Writes the wake-up byte unless one is already due.
+    fn wake(&self) {
         if !self.wake_pending.swap(true, Ordering::SeqCst) {
             // A full socket buffer means a wake-up is already pending: nothing is lost.
             let _ = (&self.writer).write(&[1u8]);
@@ -210,9 +216,7 @@ impl<T> WakeQueue<T> {
             rest.append(&mut items);
             *items = rest;
         }
-        if !self.wake_pending.swap(true, Ordering::SeqCst) {
-            let _ = (&self.writer).write(&[1u8]);
-        }
+        self.wake();
     }
 
     /// Everything pushed so far. Call when `fd()` is readable.
@@ -437,25 +441,6 @@ enum Outcome {
 
 type Callbacks = Vec<(Py<PyAny>, Option<Py<PyAny>>)>;
 
-static CANCELLED_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static INVALID_STATE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-
-fn asyncio_error(
-    py: Python<'_>,
-    cell: &'static PyOnceLock<Py<PyType>>,
-    name: &str,
-    args: Option<Py<PyAny>>,
-) -> PyErr {
-    let made = cell.import(py, "asyncio", name).and_then(|cls| match args {
-        Some(msg) => cls.call1((msg,)),
-        None => cls.call0(),
-    });
-    match made {
-        Ok(exc) => PyErr::from_value(exc),
-        Err(err) => err,
-    }
-}
-
 /// The future a waiting asyncio task sees while an aiocql request is in flight.
 ///
 /// It implements what `asyncio.Task` requires of a foreign future; users never hold one unless
@@ -494,22 +479,9 @@ impl RequestFuture {
         match &self.outcome {
             Outcome::Value(value) => Ok(value.clone_ref(py)),
             Outcome::Error(err) => Err(err.clone_ref(py)),
-            Outcome::Cancelled(msg) => Err(asyncio_error(
-                py,
-                &CANCELLED_ERROR,
-                "CancelledError",
-                msg.as_ref().map(|m| m.clone_ref(py)),
-            )),
-            Outcome::Pending => Err(asyncio_error(
-                py,
-                &INVALID_STATE_ERROR,
-                "InvalidStateError",
-                Some(
-                    pyo3::types::PyString::new(py, "Result is not set.")
-                        .into_any()
-                        .unbind(),
-                ),
-            )),
+            Outcome::Cancelled(None) => Err(CancelledError::new_err(())),
+            Outcome::Cancelled(Some(msg)) => Err(CancelledError::new_err((msg.clone_ref(py),))),
+            Outcome::Pending => Err(InvalidStateError::new_err("Result is not set.")),
         }
     }
 }
@@ -886,6 +858,7 @@ mod tests {
     fn wake_queue_never_strands_an_item() {
         const PRODUCERS: usize = 4;
         const PER_PRODUCER: usize = 50_000;
+        // infallible here: a test; a socketpair failure should fail it loudly.
         let queue = Arc::new(WakeQueue::<usize>::new().expect("socketpair"));
         let done = Arc::new(AtomicBool::new(false));
         let producers: Vec<_> = (0..PRODUCERS)
@@ -925,10 +898,10 @@ mod tests {
             })
         };
         for p in producers {
-            p.join().expect("producer");
+            p.join().expect("producer"); // infallible: test threads; a panic fails the test
         }
         done.store(true, Ordering::SeqCst);
-        let received = consumer.join().expect("consumer");
+        let received = consumer.join().expect("consumer"); // infallible: as above
         assert_eq!(
             received,
             PRODUCERS * PER_PRODUCER,

@@ -110,6 +110,15 @@ def unavailable(reason: str) -> NoReturn:
     sys.exit(3)
 
 
+def _check_first_op(args: Args, seen: int) -> None:
+    """One op runs before any timing: a wrong result shape is a bug, not a figure."""
+    if seen != expected_values(args.workload):
+        unavailable(
+            f"one {args.workload} op consumed {seen} values, expected "
+            f"{expected_values(args.workload)}"
+        )
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -218,13 +227,7 @@ async def run_async(
     returns how many values it consumed; ``close()`` shuts the driver down.
     """
     op, close = await connect(args)
-    # Check the op once before timing anything: a wrong result shape is a bug, not a figure.
-    seen = await op(0)
-    if seen != expected_values(args.workload):
-        unavailable(
-            f"one {args.workload} op consumed {seen} values, expected "
-            f"{expected_values(args.workload)}"
-        )
+    _check_first_op(args, await op(0))
     rss_after_connect = _rss_mb()
     recorder = _Recorder()
     lags_ms: list[float] = []
@@ -271,12 +274,7 @@ def run_threads(
 ) -> None:
     """Like ``run_async``, with ``args.concurrency`` OS threads each calling ``op`` in a loop."""
     op, close = connect(args)
-    seen = op(0)
-    if seen != expected_values(args.workload):
-        unavailable(
-            f"one {args.workload} op consumed {seen} values, expected "
-            f"{expected_values(args.workload)}"
-        )
+    _check_first_op(args, op(0))
     rss_after_connect = _rss_mb()
     recorder = _Recorder()
     lock = threading.Lock()

@@ -53,7 +53,7 @@ impl Parser<'_> {
         }
     }
 
-    fn expect(&mut self, token: char) -> Result<(), String> {
+    fn require(&mut self, token: char) -> Result<(), String> {
         if self.eat(token) {
             Ok(())
         } else {
@@ -104,9 +104,9 @@ impl Parser<'_> {
         }
         match name.as_str() {
             "frozen" => {
-                self.expect('<')?;
+                self.require('<')?;
                 let inner = self.column_type()?;
-                self.expect('>')?;
+                self.require('>')?;
                 Ok(match inner {
                     ColumnType::Collection { typ, .. } => {
                         ColumnType::Collection { frozen: true, typ }
@@ -119,9 +119,9 @@ impl Parser<'_> {
                 })
             }
             "list" | "set" => {
-                self.expect('<')?;
+                self.require('<')?;
                 let element = Box::new(self.column_type()?);
-                self.expect('>')?;
+                self.require('>')?;
                 let typ = if name == "list" {
                     CollectionType::List(element)
                 } else {
@@ -130,34 +130,34 @@ impl Parser<'_> {
                 Ok(ColumnType::Collection { frozen: false, typ })
             }
             "map" => {
-                self.expect('<')?;
+                self.require('<')?;
                 let key = Box::new(self.column_type()?);
-                self.expect(',')?;
+                self.require(',')?;
                 let value = Box::new(self.column_type()?);
-                self.expect('>')?;
+                self.require('>')?;
                 Ok(ColumnType::Collection {
                     frozen: false,
                     typ: CollectionType::Map(key, value),
                 })
             }
             "tuple" => {
-                self.expect('<')?;
+                self.require('<')?;
                 let mut elements = vec![self.column_type()?];
                 while self.eat(',') {
                     elements.push(self.column_type()?);
                 }
-                self.expect('>')?;
+                self.require('>')?;
                 Ok(ColumnType::Tuple(elements))
             }
             "vector" => {
-                self.expect('<')?;
+                self.require('<')?;
                 let typ = Box::new(self.column_type()?);
-                self.expect(',')?;
+                self.require(',')?;
                 let dimensions = self
                     .word()?
                     .parse::<u16>()
                     .map_err(|_| self.error("a dimension from 1 to 65535"))?;
-                self.expect('>')?;
+                self.require('>')?;
                 Ok(ColumnType::Vector { typ, dimensions })
             }
             qualified if qualified.contains('.') => self.user_type(qualified.to_string()),
@@ -174,17 +174,17 @@ impl Parser<'_> {
             return Err(self.error("keyspace.name"));
         };
         let (keyspace, name) = (keyspace.to_string(), name.to_string());
-        self.expect('{')?;
+        self.require('{')?;
         let mut field_types = Vec::new();
         loop {
             let field = self.word()?.to_string();
-            self.expect(':')?;
+            self.require(':')?;
             field_types.push((Cow::Owned(field), self.column_type()?));
             if !self.eat(',') {
                 break;
             }
         }
-        self.expect('}')?;
+        self.require('}')?;
         Ok(ColumnType::UserDefinedType {
             frozen: false,
             definition: Arc::new(UserDefinedType {
