@@ -57,6 +57,10 @@ pub enum DriverError {
     /// The driver received something it cannot decode; a bug in the driver or the server.
     #[error("{0}")]
     Protocol(String),
+
+    /// A page was asked for after the last one.
+    #[error("{0}")]
+    Exhausted(&'static str),
 }
 
 /// Why a Python value cannot be bound to a CQL parameter.
@@ -443,6 +447,7 @@ impl DriverError {
                 instantiate(py, "ConfigurationError", &message, None)
             }
             DriverError::Protocol(message) => instantiate(py, "ProtocolError", &message, None),
+            DriverError::Exhausted(message) => instantiate(py, "QueryExhausted", message, None),
             DriverError::Bind(bind) => bind.into_pyerr(py),
         }
     }

@@ -11,11 +11,13 @@ pub mod batch;
 pub mod cluster;
 pub mod errors;
 pub mod options;
+pub mod paging;
 pub mod placeholders;
 pub mod result;
 pub mod runtime;
 pub mod session;
 pub mod statement;
+pub mod stream;
 pub mod types;
 
 use pyo3::prelude::*;
@@ -31,6 +33,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<result::Row>()?;
     m.add_class::<result::AsyncRowIterator>()?;
     m.add_class::<result::Columns>()?;
+    m.add_class::<stream::StreamingResultSet>()?;
+    m.add_class::<stream::PageIterator>()?;
     m.add_class::<runtime::PendingRequest>()?;
     m.add_class::<runtime::Ready>()?;
     m.add_class::<runtime::LoopBridge>()?;

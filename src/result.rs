@@ -5,18 +5,19 @@
 //! It supports `row.col`, `row[0]`, `row["col"]`, `row._asdict()` and compares equal to tuples.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::{PyAttributeError, PyIndexError, PyKeyError, PyStopAsyncIteration};
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
-use pyo3::types::{PyDict, PyList, PySlice, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PySlice, PyString, PyTuple};
 use scylla::deserialize::row::ColumnIterator;
 use scylla::frame::response::result::{ColumnSpec, ColumnType};
 use scylla::response::query_result::{QueryResult, QueryRowsResult};
 
 use crate::errors::{runtime_error, DriverError};
-use crate::runtime::{lock, Ready};
+use crate::paging::{paging_token, PageSource};
+use crate::runtime::{lock, PendingRequest, Ready};
 use crate::types::{cql_type_name, deserialize};
 
 /// Column names, CQL types and a name -> position index, shared by all rows of one result.
@@ -262,6 +263,22 @@ pub struct ResultSet {
     /// result has no row, Some(Some(applied)) otherwise. Kept apart from the rows, which a row
     /// factory may have turned into anything.
     applied: Option<Option<bool>>,
+    /// The server's paging state when more pages follow (results of `execute_page`).
+    paging_state: Option<Arc<[u8]>>,
+    next_page: Option<Arc<PageSource>>,
+}
+
+impl ResultSet {
+    /// This result as one page of a paged query: `state` is where the next page starts.
+    pub(crate) fn with_paging(
+        mut self,
+        state: Option<Arc<[u8]>>,
+        next_page: Option<Arc<PageSource>>,
+    ) -> Self {
+        self.paging_state = state;
+        self.next_page = next_page;
+        self
+    }
 }
 
 #[pymethods]
@@ -331,6 +348,48 @@ impl ResultSet {
         applied.ok_or_else(|| runtime_error("the lightweight transaction returned no row"))
     }
 
+    /// Whether the server has more rows after this page (only `execute_page` results and
+    /// their `fetch_next_page()` can be partial; `execute` fetches every page).
+    #[getter]
+    fn has_more_pages(&self) -> bool {
+        self.paging_state.is_some()
+    }
+
+    /// Where the next page starts, as opaque bytes (`None` on the last page). Pass it back as
+    /// `execute_page(..., paging_state=...)` with the same query and parameters, in this process
+    /// or another one.
+    #[getter]
+    fn paging_state<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.paging_state
+            .as_ref()
+            .map(|state| PyBytes::new(py, state))
+    }
+
+    /// `paging_state` as URL-safe text (base64 without padding), for a REST API's `next`
+    /// link or cursor; `execute_page(..., paging_state=token)` accepts it as is.
+    #[getter]
+    fn paging_token(&self) -> Option<String> {
+        self.paging_state.as_deref().map(paging_token)
+    }
+
+    /// Fetch the page after this one, as a new `AsyncResultSet`.
+    ///
+    /// Raises `QueryExhausted` when `has_more_pages` is False; otherwise the errors of
+    /// `execute_page`. `timeout` defaults to the timeout of the call that made this page.
+    ///
+    ///     page = await session.execute_page(query, fetch_size=100)
+    ///     while page.has_more_pages:
+    ///         page = await page.fetch_next_page()
+    #[pyo3(signature = (*, timeout=None))]
+    fn fetch_next_page(&self, timeout: Option<f64>) -> PyResult<PendingRequest> {
+        match (&self.next_page, &self.paging_state) {
+            (Some(source), Some(state)) => source.next_page(state.clone(), timeout),
+            _ => {
+                Err(DriverError::Exhausted("this is the last page: has_more_pages is False").into())
+            }
+        }
+    }
+
     fn __len__(&self, py: Python<'_>) -> usize {
         self.rows.bind(py).len()
     }
@@ -392,9 +451,8 @@ impl AsyncRowIterator {
     }
 }
 
-/// Builds the result set from the pages the Rust side collected.
-/// How `build_result_set` makes each row.
-enum RowFactory<'py> {
+/// How each row is made.
+pub(crate) enum RowFactory<'py> {
     Named,
     Tuple,
     Dict,
@@ -402,7 +460,7 @@ enum RowFactory<'py> {
 }
 
 impl<'py> RowFactory<'py> {
-    fn new(py: Python<'py>, factory: Option<&Bound<'py, PyAny>>) -> PyResult<Self> {
+    pub(crate) fn new(py: Python<'py>, factory: Option<&Bound<'py, PyAny>>) -> PyResult<Self> {
         let Some(factory) = factory else {
             return Ok(RowFactory::Named);
         };
@@ -418,11 +476,81 @@ impl<'py> RowFactory<'py> {
     }
 }
 
+/// Builds the result set from the pages the Rust side collected.
 pub fn build_result_set(
     py: Python<'_>,
     pages: Vec<QueryResult>,
     row_factory: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
+    Ok(Py::new(py, build_rows(py, pages, row_factory)?)?.into_any())
+}
+
+/// Converts one raw row's columns to Python values.
+pub(crate) fn row_values<'py>(
+    py: Python<'py>,
+    raw: ColumnIterator<'_, '_>,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let mut values: Vec<Bound<'py, PyAny>> = Vec::with_capacity(raw.columns_remaining());
+    for column in raw {
+        let column = column.map_err(|e| DriverError::Protocol(format!("malformed column: {e}")))?;
+        let value = match column.slice {
+            None => py.None().into_bound(py),
+            Some(slice) => {
+                deserialize(py, column.spec.typ(), slice.as_slice(), false).map_err(|e| {
+                    DriverError::Protocol(format!(
+                        "column '{}': {}",
+                        column.spec.name(),
+                        e.value(py)
+                    ))
+                })?
+            }
+        };
+        values.push(value);
+    }
+    Ok(values)
+}
+
+/// The row object the factory asks for.
+pub(crate) fn make_row<'py>(
+    py: Python<'py>,
+    factory: &RowFactory<'py>,
+    columns: &Py<Columns>,
+    specs: &[ColumnSpec<'_>],
+    values: Vec<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match factory {
+        RowFactory::Named => {
+            let row = Row {
+                values: PyTuple::new(py, values)?.unbind(),
+                columns: columns.clone_ref(py),
+            };
+            Bound::new(py, row)?.into_any()
+        }
+        RowFactory::Tuple => PyTuple::new(py, values)?.into_any(),
+        RowFactory::Dict | RowFactory::Call(_) => {
+            let fields = PyDict::new(py);
+            for (spec, value) in specs.iter().zip(values) {
+                fields.set_item(spec.name(), value)?;
+            }
+            match factory {
+                RowFactory::Call(f) => f.call((), Some(&fields))?,
+                _ => fields.into_any(),
+            }
+        }
+    })
+}
+
+/// The `Columns` of a page: shared with every result of the same shape.
+pub(crate) fn page_columns(py: Python<'_>, page: &QueryRowsResult) -> PyResult<Py<Columns>> {
+    columns_for(py, page.column_specs().as_slice())
+}
+
+/// The rows of `pages` as one `AsyncResultSet`, without paging information.
+pub(crate) fn build_rows(
+    py: Python<'_>,
+    pages: Vec<QueryResult>,
+    row_factory: Option<&Bound<'_, PyAny>>,
+) -> PyResult<ResultSet> {
     let factory = RowFactory::new(py, row_factory)?;
     let mut applied: Option<Option<bool>> = None;
     let mut warnings = Vec::new();
@@ -440,7 +568,6 @@ pub fn build_result_set(
     let mut columns: Option<Py<Columns>> = None;
     for page in &row_pages {
         let specs = page.column_specs();
-        let column_count = specs.len();
         let cols = match &columns {
             Some(c) => c.clone_ref(py),
             None => {
@@ -458,53 +585,19 @@ pub fn build_result_set(
             .map_err(|e| DriverError::Protocol(format!("cannot read the rows: {e}")))?;
         for raw in raw_rows {
             let raw = raw.map_err(|e| DriverError::Protocol(format!("malformed row: {e}")))?;
-            let mut values: Vec<Bound<'_, PyAny>> = Vec::with_capacity(column_count);
-            for column in raw {
-                let column =
-                    column.map_err(|e| DriverError::Protocol(format!("malformed column: {e}")))?;
-                let value = match column.slice {
-                    None => py.None().into_bound(py),
-                    Some(slice) => deserialize(py, column.spec.typ(), slice.as_slice(), false)
-                        .map_err(|e| {
-                            DriverError::Protocol(format!(
-                                "column '{}': {}",
-                                column.spec.name(),
-                                e.value(py)
-                            ))
-                        })?,
-                };
-                values.push(value);
-            }
+            let values = row_values(py, raw)?;
             if let (Some(position), Some(None)) = (applied_position, applied) {
                 applied = Some(Some(values[position].is_truthy()?));
             }
-            match &factory {
-                RowFactory::Named => {
-                    let row = Row {
-                        values: PyTuple::new(py, values)?.unbind(),
-                        columns: cols.clone_ref(py),
-                    };
-                    rows.append(Py::new(py, row)?)?;
-                }
-                RowFactory::Tuple => rows.append(PyTuple::new(py, values)?)?,
-                RowFactory::Dict | RowFactory::Call(_) => {
-                    let fields = PyDict::new(py);
-                    for (spec, value) in specs.iter().zip(values) {
-                        fields.set_item(spec.name(), value)?;
-                    }
-                    match &factory {
-                        RowFactory::Call(f) => rows.append(f.call((), Some(&fields))?)?,
-                        _ => rows.append(fields)?,
-                    }
-                }
-            }
+            rows.append(make_row(py, &factory, &cols, specs.as_slice(), values)?)?;
         }
     }
-    let result = ResultSet {
+    Ok(ResultSet {
         rows: rows.unbind(),
         columns,
         warnings,
         applied,
-    };
-    Ok(Py::new(py, result)?.into_any())
+        paging_state: None,
+        next_page: None,
+    })
 }

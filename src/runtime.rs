@@ -113,10 +113,10 @@ pub fn _reset_after_fork() {
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
 /// Counts a spawned request until it finishes or is aborted.
-struct InFlight;
+pub(crate) struct InFlight;
 
 impl InFlight {
-    fn enter() -> Self {
+    pub(crate) fn enter() -> Self {
         IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
         InFlight
     }
@@ -774,14 +774,29 @@ impl PendingRequest {
 }
 
 /// An awaitable that is already complete: awaiting it costs no scheduling at all.
+///
+/// [`Ready::after_yield`] first yields once to the event loop (as `asyncio.sleep(0)` does), so
+/// that a long run of already-complete awaits cannot starve the loop's other tasks.
 #[pyclass(module = "aiocql._native")]
 pub struct Ready {
     value: Option<Py<PyAny>>,
+    yield_first: bool,
 }
 
 impl Ready {
     pub fn new(value: Py<PyAny>) -> Self {
-        Ready { value: Some(value) }
+        Ready {
+            value: Some(value),
+            yield_first: false,
+        }
+    }
+
+    /// Completes with `value` after one trip through the event loop's ready queue.
+    pub fn after_yield(value: Py<PyAny>) -> Self {
+        Ready {
+            value: Some(value),
+            yield_first: true,
+        }
     }
 }
 
@@ -795,7 +810,12 @@ impl Ready {
         slf
     }
 
-    fn __next__(&mut self) -> PyResult<Option<Py<PyAny>>> {
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        if self.yield_first && self.value.is_some() {
+            // A bare `yield`: the task reschedules itself with call_soon.
+            self.yield_first = false;
+            return Ok(Some(py.None()));
+        }
         match self.value.take() {
             Some(value) => Err(PyStopIteration::new_err((value,))),
             None => Err(runtime_error("this awaitable was already awaited")),
@@ -803,8 +823,12 @@ impl Ready {
     }
 
     #[pyo3(signature = (_value=None))]
-    fn send(&mut self, _value: Option<Bound<'_, PyAny>>) -> PyResult<Option<Py<PyAny>>> {
-        self.__next__()
+    fn send(
+        &mut self,
+        py: Python<'_>,
+        _value: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Option<Py<PyAny>>> {
+        self.__next__(py)
     }
 
     #[pyo3(signature = (typ, value=None, _traceback=None))]

@@ -1,9 +1,6 @@
 //! `AsyncSession`: executing, preparing, and closing.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::ops::ControlFlow;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -11,16 +8,18 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use scylla::client::session::Session as ScyllaSession;
 use scylla::response::query_result::QueryResult;
-use scylla::response::PagingState;
-use scylla::statement::bound::BoundStatement as ScyllaBound;
 use scylla::statement::prepared::PreparedStatement as ScyllaPrepared;
 use scylla::statement::unprepared::Statement;
 
 use crate::errors::{type_error, value_error, DriverError, DriverResult};
 use crate::options::StatementOptions;
+use crate::paging::{
+    fetch_size_arg, first_page_completer, paging_state_arg, Executable, PrepareThenBind, Resolve,
+};
 use crate::result::build_result_set;
 use crate::runtime::{completer, with_timeout, PendingRequest, Ready, Work};
 use crate::statement::{bind, has_parameters, BoundStatement, PreparedStatement};
+use crate::stream::StreamSettings;
 use crate::types::with_user_types;
 
 /// Rows per page when `execute()` fetches a whole result.
@@ -82,9 +81,10 @@ pub struct SessionCore {
 }
 
 /// How a result's rows are built: user-type classes and the row factory of the call.
+#[derive(Clone)]
 pub struct ResultContext {
-    user_types: Option<Arc<Py<PyDict>>>,
-    row_factory: Option<Arc<Py<PyAny>>>,
+    pub(crate) user_types: Option<Arc<Py<PyDict>>>,
+    pub(crate) row_factory: Option<Arc<Py<PyAny>>>,
 }
 
 impl SessionCore {
@@ -129,49 +129,6 @@ impl SessionCore {
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, prepared);
     }
-}
-
-/// The future of a whole result, boxed.
-///
-/// The driver's request future is ~8 KB. Boxed here, it is built on the I/O thread when the
-/// request is first polled, and the work handed over from the asyncio thread stays a few hundred
-/// bytes: the asyncio thread no longer copies 8 KB per request (~8% of its time in profiles).
-type Fetch<'a> = Pin<Box<dyn Future<Output = DriverResult<Vec<QueryResult>>> + Send + 'a>>;
-
-/// Reads every page of a bound statement.
-fn fetch_all_bound<'a>(session: &'a ScyllaSession, bound: &'a ScyllaBound) -> Fetch<'a> {
-    Box::pin(async move {
-        let mut pages = Vec::new();
-        let mut paging_state = PagingState::start();
-        loop {
-            let (page, next) = session
-                .execute_bound_single_page(bound, paging_state)
-                .await?;
-            pages.push(page);
-            match next.into_paging_control_flow() {
-                ControlFlow::Break(()) => return Ok(pages),
-                ControlFlow::Continue(state) => paging_state = state,
-            }
-        }
-    })
-}
-
-/// Reads every page of an unprepared statement without parameters.
-fn fetch_all_unprepared<'a>(session: &'a ScyllaSession, statement: &'a Statement) -> Fetch<'a> {
-    Box::pin(async move {
-        let mut pages = Vec::new();
-        let mut paging_state = PagingState::start();
-        loop {
-            let (page, next) = session
-                .query_single_page(statement.clone(), (), paging_state)
-                .await?;
-            pages.push(page);
-            match next.into_paging_control_flow() {
-                ControlFlow::Break(()) => return Ok(pages),
-                ControlFlow::Continue(state) => paging_state = state,
-            }
-        }
-    })
 }
 
 /// Converts a user `timeout=` (seconds) into a duration, refusing nonsense before any I/O.
@@ -229,31 +186,20 @@ impl Session {
     }
 }
 
-#[pymethods]
+/// A call's statement, bound on the loop thread when the call is first awaited.
+type Target = Box<dyn FnOnce(Python<'_>) -> PyResult<Resolve> + Send + Sync>;
+
 impl Session {
-    /// Run a CQL statement and return all its rows as an `AsyncResultSet`.
-    ///
-    /// `query` is a CQL string or a `PreparedStatement`. `parameters` fill its bind markers: a
-    /// sequence for `?` markers, a mapping for `:name` markers. A string with parameters is
-    /// prepared once and the prepared statement cached. Every page of the result is fetched.
-    ///
-    /// Raises `ParameterTypeError`/`ParameterValueError` for values that do not fit their
-    /// column (nothing is sent), server errors such as `InvalidRequest` or `SyntaxException`,
-    /// `OperationTimedOut` after `timeout` seconds, `ConnectionClosed` after `close()`.
-    ///
-    ///     rs = await session.execute("SELECT * FROM users WHERE id = ?", [user_id])
-    #[pyo3(signature = (query, parameters=None, *, timeout=None, row_factory=None))]
-    fn execute(
+    /// Reads `query` and `parameters` of `execute`, `execute_page` and `execute_stream` into the
+    /// statement to run, and the call's timeout. `page_size` overrides the statement's own.
+    fn target(
         &self,
-        query: Bound<'_, PyAny>,
+        query: &Bound<'_, PyAny>,
         parameters: Option<Bound<'_, PyAny>>,
-        timeout: Option<f64>,
-        row_factory: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<PendingRequest> {
-        let row_factory = checked_row_factory(row_factory)?;
-        let timeout_arg = timeout;
-        let timeout = parse_timeout(timeout, self.core.default_timeout)?;
-        let core = self.core.clone();
+        timeout_arg: Option<f64>,
+        page_size: Option<i32>,
+    ) -> PyResult<(Target, Option<Duration>)> {
+        let timeout = parse_timeout(timeout_arg, self.core.default_timeout)?;
         if let Ok(bound) = query.cast::<BoundStatement>() {
             if has_parameters(parameters.as_ref()) {
                 return Err(type_error(
@@ -262,102 +208,289 @@ impl Session {
             }
             let bound = bound.clone().unbind();
             let timeout = effective_timeout(timeout_arg, bound.get().timeout, timeout);
-            return Ok(PendingRequest::new(Box::new(move |py| {
-                let session = core.live()?;
-                let bound = bound.get().to_scylla().map_err(|e| e.into_pyerr(py))?;
-                let context = core.result_context(row_factory.clone());
-                Ok(Box::pin(async move {
-                    let result =
-                        with_timeout(timeout, "request", fetch_all_bound(&session, &bound)).await;
-                    result_completer(result, context)
-                }) as Work)
-            })));
+            let target: Target = Box::new(move |py| {
+                let mut bound = bound.get().to_scylla().map_err(|e| e.into_pyerr(py))?;
+                if let Some(size) = page_size {
+                    bound.set_page_size(size);
+                }
+                Ok(Resolve::Ready(Executable::Bound(bound)))
+            });
+            return Ok((target, timeout));
         }
         if let Ok(prepared) = query.cast::<PreparedStatement>() {
-            let (configured, own_timeout) = prepared.get().configured()?;
+            let (mut configured, own_timeout) = prepared.get().configured()?;
+            if let Some(size) = page_size {
+                configured.set_page_size(size);
+            }
             let timeout = effective_timeout(timeout_arg, own_timeout, timeout);
             let parameters = parameters.map(Bound::unbind);
-            return Ok(PendingRequest::new(Box::new(move |py| {
-                let session = core.live()?;
+            let target: Target = Box::new(move |py| {
                 let bound = bind(configured, parameters.as_ref().map(|p| p.bind(py)))
                     .map_err(|e| e.into_pyerr(py))?;
-                let context = core.result_context(row_factory.clone());
-                Ok(Box::pin(async move {
-                    let result =
-                        with_timeout(timeout, "request", fetch_all_bound(&session, &bound)).await;
-                    result_completer(result, context)
-                }) as Work)
-            })));
+                Ok(Resolve::Ready(Executable::Bound(bound)))
+            });
+            return Ok((target, timeout));
         }
         let (text, options) = if let Ok(text) = query.cast::<PyString>() {
             (text.to_str()?.to_owned(), StatementOptions::default())
-        } else if is_statement_class(&query, "BatchStatement")? {
-            return crate::batch::execute_batch(core, &query, timeout_arg, row_factory);
-        } else if is_statement_class(&query, "SimpleStatement")? {
+        } else if is_statement_class(query, "SimpleStatement")? {
             let text: String = query.getattr("query_string")?.extract()?;
-            (text, StatementOptions::from_statement(&query)?)
+            (text, StatementOptions::from_statement(query)?)
         } else {
             return Err(type_error(format!(
                 "query must be a str, a SimpleStatement, a PreparedStatement, a BoundStatement or a BatchStatement, got {}",
-                crate::types::python_type_name(&query)
+                crate::types::python_type_name(query)
             )));
         };
         let timeout = effective_timeout(timeout_arg, options.timeout, timeout);
         if !has_parameters(parameters.as_ref()) {
-            return Ok(PendingRequest::new(Box::new(move |_py| {
-                let session = core.live()?;
+            let target: Target = Box::new(move |_py| {
                 let mut statement = Statement::new(text);
                 statement.set_page_size(DEFAULT_PAGE_SIZE);
                 options.apply_to_statement(&mut statement);
-                let context = core.result_context(row_factory.clone());
-                Ok(Box::pin(async move {
-                    let result = with_timeout(
-                        timeout,
-                        "request",
-                        fetch_all_unprepared(&session, &statement),
-                    )
-                    .await;
-                    result_completer(result, context)
-                }) as Work)
-            })));
+                if let Some(size) = page_size {
+                    statement.set_page_size(size);
+                }
+                Ok(Resolve::Ready(Executable::Unprepared(statement)))
+            });
+            return Ok((target, timeout));
         }
         let parameters = parameters.map(Bound::unbind);
         // cassandra-driver's %s / %(name)s placeholders, bound server-side like ? and :name.
         let text = crate::placeholders::translate(&text).into_owned();
-        Ok(PendingRequest::new(Box::new(move |py| {
+        let core = self.core.clone();
+        let target: Target = Box::new(move |py| {
             let session = core.live()?;
             let key = SessionCore::cache_key(&session, &text);
-            if let Some(mut prepared) = core.cached(&key) {
-                options.apply_to_prepared(&mut prepared);
-                let bound = bind(prepared, parameters.as_ref().map(|p| p.bind(py)))
-                    .map_err(|e| e.into_pyerr(py))?;
-                let context = core.result_context(row_factory.clone());
-                return Ok(Box::pin(async move {
-                    let result =
-                        with_timeout(timeout, "request", fetch_all_bound(&session, &bound)).await;
-                    result_completer(result, context)
-                }) as Work);
+            let Some(mut prepared) = core.cached(&key) else {
+                // First use of this query text: prepared on the I/O thread, then bound there.
+                return Ok(Resolve::Prepare(Box::new(PrepareThenBind {
+                    core: core.clone(),
+                    key,
+                    options,
+                    parameters,
+                    page_size,
+                })));
+            };
+            options.apply_to_prepared(&mut prepared);
+            if let Some(size) = page_size {
+                prepared.set_page_size(size);
             }
-            let context = core.result_context(row_factory.clone());
-            // First use of this query text: prepare it, then bind. Binding needs the GIL, which
-            // is taken briefly on the I/O thread; later calls hit the cache and bind up front.
+            let bound = bind(prepared, parameters.as_ref().map(|p| p.bind(py)))
+                .map_err(|e| e.into_pyerr(py))?;
+            Ok(Resolve::Ready(Executable::Bound(bound)))
+        });
+        Ok((target, timeout))
+    }
+}
+
+#[pymethods]
+impl Session {
+    /// Run a CQL statement and return all its rows as an `AsyncResultSet`.
+    ///
+    /// `query` is a CQL string or a `PreparedStatement`. `parameters` fill its bind markers: a
+    /// sequence for `?` markers, a mapping for `:name` markers. A string with parameters is
+    /// prepared once and the prepared statement cached. Every page of the result is fetched
+    /// (see `execute_page` for one page at a time, `execute_stream` for constant memory);
+    /// `paging_state` resumes where an `execute_page` result left off.
+    ///
+    /// Raises `ParameterTypeError`/`ParameterValueError` for values that do not fit their
+    /// column (nothing is sent), server errors such as `InvalidRequest` or `SyntaxException`,
+    /// `OperationTimedOut` after `timeout` seconds, `ConnectionClosed` after `close()`.
+    ///
+    ///     rs = await session.execute("SELECT * FROM users WHERE id = ?", [user_id])
+    #[pyo3(signature = (query, parameters=None, *, timeout=None, row_factory=None, paging_state=None))]
+    fn execute(
+        &self,
+        query: Bound<'_, PyAny>,
+        parameters: Option<Bound<'_, PyAny>>,
+        timeout: Option<f64>,
+        row_factory: Option<Bound<'_, PyAny>>,
+        paging_state: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<PendingRequest> {
+        let row_factory = checked_row_factory(row_factory)?;
+        let common = query.is_instance_of::<PreparedStatement>()
+            || query.is_instance_of::<BoundStatement>()
+            || query.is_instance_of::<PyString>();
+        if !common && is_statement_class(&query, "BatchStatement")? {
+            if paging_state.as_ref().is_some_and(|p| !p.is_none()) {
+                return Err(type_error(
+                    "a BatchStatement has no pages: pass no paging_state",
+                ));
+            }
+            return crate::batch::execute_batch(self.core.clone(), &query, timeout, row_factory);
+        }
+        let state = paging_state_arg(paging_state.as_ref())?;
+        let (target, timeout) = self.target(&query, parameters, timeout, None)?;
+        let core = self.core.clone();
+        Ok(PendingRequest::new(Box::new(move |py| {
+            let session = core.live()?;
+            let resolve = target(py)?;
+            let context = core.result_context(row_factory);
             Ok(Box::pin(async move {
                 let result = with_timeout(timeout, "request", async {
-                    let mut statement = Statement::new(text);
-                    statement.set_page_size(DEFAULT_PAGE_SIZE);
-                    let mut prepared = session.prepare(statement).await?;
-                    // The cache keeps the statement as prepared; the options are this call's.
-                    core.remember(key, prepared.clone());
-                    options.apply_to_prepared(&mut prepared);
-                    let bound = Python::attach(|py| {
-                        bind(prepared, parameters.as_ref().map(|p| p.bind(py)))
-                    })?;
-                    fetch_all_bound(&session, &bound).await
+                    let executable = resolve.executable(&session).await?;
+                    executable.fetch_all(&session, state).await
                 })
                 .await;
                 result_completer(result, context)
             }) as Work)
         })))
+    }
+
+    /// Run a statement and return one page of its rows, for pagination.
+    ///
+    /// Returns an `AsyncResultSet` of at most `fetch_size` rows (default: the statement's
+    /// `fetch_size`, else 5000) with `has_more_pages`, `paging_state` (bytes), `paging_token`
+    /// (the same as URL-safe text) and `await rs.fetch_next_page()`. Pass `paging_state` (bytes
+    /// or token) from an earlier page, with the same query and parameters, to continue there;
+    /// it stays valid across sessions and processes. A page can hold fewer rows than
+    /// `fetch_size` and still have more pages after it.
+    ///
+    /// Raises what `execute()` raises; `ValueError`/`TypeError` for a bad `fetch_size` or
+    /// `paging_state` (nothing is sent); a forged or mismatched `paging_state` is refused by
+    /// the server (`ProtocolException` or `InvalidRequest`).
+    ///
+    ///     page = await session.execute_page(query, [user_id], fetch_size=50, paging_state=token)
+    ///     next_token = page.paging_token  # None on the last page
+    #[pyo3(signature = (query, parameters=None, *, fetch_size=None, paging_state=None, timeout=None, row_factory=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn execute_page(
+        &self,
+        query: Bound<'_, PyAny>,
+        parameters: Option<Bound<'_, PyAny>>,
+        fetch_size: Option<i64>,
+        paging_state: Option<Bound<'_, PyAny>>,
+        timeout: Option<f64>,
+        row_factory: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<PendingRequest> {
+        let row_factory = checked_row_factory(row_factory)?;
+        let page_size = fetch_size_arg("fetch_size", fetch_size)?;
+        if is_statement_class(&query, "BatchStatement")? {
+            return Err(type_error(
+                "execute_page() takes a single statement; run a BatchStatement with execute_batch()",
+            ));
+        }
+        let state = paging_state_arg(paging_state.as_ref())?;
+        let (target, timeout) = self.target(&query, parameters, timeout, page_size)?;
+        let core = self.core.clone();
+        Ok(PendingRequest::new(Box::new(move |py| {
+            let session = core.live()?;
+            let resolve = target(py)?;
+            let context = core.result_context(row_factory);
+            Ok(Box::pin(async move {
+                let result = with_timeout(timeout, "request", async {
+                    let executable = resolve.executable(&session).await?;
+                    let page = executable.page(&session, state).await?;
+                    Ok((executable, page))
+                })
+                .await;
+                first_page_completer(result, core, timeout, context)
+            }) as Work)
+        })))
+    }
+
+    /// Stream the rows of a large result in constant memory: `async for row in stream`.
+    ///
+    /// Returns an `AsyncStreamingResultSet` once the first page has arrived (so query errors
+    /// raise here). Pages of `stream_config.fetch_size` rows (without a `stream_config`, the
+    /// statement's `fetch_size`, else 5000) are fetched by the
+    /// Rust core; the next page is requested while the current one is consumed, and no further
+    /// ahead, so memory stays constant and the server is never ahead of the consumer by more than
+    /// a page. `stream_config.page_callback(page_number, rows_in_page)` runs on the event loop
+    /// thread as each page arrives; `max_pages` bounds the page requests. `timeout` (or
+    /// `stream_config.timeout_seconds`) bounds each page request. `paging_state` resumes where
+    /// an `execute_page` result left off.
+    ///
+    /// Use it as an async context manager, or call `await stream.close()`, to stop fetching as
+    /// soon as you are done; dropping the stream stops it too.
+    ///
+    ///     async with await session.execute_stream(query, stream_config=StreamConfig(fetch_size=5000)) as stream:
+    ///         async for row in stream:
+    ///             handle(row)
+    #[pyo3(signature = (query, parameters=None, stream_config=None, *, timeout=None, row_factory=None, paging_state=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn execute_stream(
+        &self,
+        query: Bound<'_, PyAny>,
+        parameters: Option<Bound<'_, PyAny>>,
+        stream_config: Option<Bound<'_, PyAny>>,
+        timeout: Option<f64>,
+        row_factory: Option<Bound<'_, PyAny>>,
+        paging_state: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<PendingRequest> {
+        let row_factory = checked_row_factory(row_factory)?;
+        let settings = StreamSettings::from_config(stream_config.as_ref())?;
+        if is_statement_class(&query, "BatchStatement")? {
+            return Err(type_error(
+                "execute_stream() takes a single statement; run a BatchStatement with execute_batch()",
+            ));
+        }
+        let state = paging_state_arg(paging_state.as_ref())?;
+        let timeout = timeout.or(settings.timeout_seconds);
+        let (target, timeout) = self.target(&query, parameters, timeout, settings.fetch_size)?;
+        let core = self.core.clone();
+        Ok(PendingRequest::new(Box::new(move |py| {
+            let session = core.live()?;
+            let resolve = target(py)?;
+            let context = core.result_context(row_factory);
+            Ok(crate::stream::start(
+                session, resolve, state, timeout, settings, context,
+            ))
+        })))
+    }
+
+    /// Run one statement for each item of `parameters`, at most `concurrency` at a time, and
+    /// return their results in input order as `ExecutionResult(success, result_or_exc)`.
+    ///
+    /// `statement` is a `PreparedStatement` (recommended), a query string or a
+    /// `SimpleStatement`; `parameters` any iterable (a generator is consumed lazily, so a bulk
+    /// load of millions of rows needs no list). With `raise_on_first_error` (the default),
+    /// the first failure stops new requests, the ones in flight finish, and the failure with the
+    /// lowest input position is raised; otherwise failures are returned in place as
+    /// `ExecutionResult(False, exception)`. `timeout` applies to each request.
+    ///
+    ///     insert = await session.prepare("INSERT INTO kv (k, v) VALUES (?, ?)")
+    ///     await session.execute_concurrent(insert, ((k, v) for k, v in items), concurrency=200)
+    #[pyo3(signature = (statement, parameters, *, concurrency=100, raise_on_first_error=true, timeout=None))]
+    fn execute_concurrent<'py>(
+        slf: &Bound<'py, Self>,
+        statement: Bound<'py, PyAny>,
+        parameters: Bound<'py, PyAny>,
+        concurrency: i64,
+        raise_on_first_error: bool,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        concurrent_helper(slf.py(), "execute_concurrent")?.call(
+            (slf, statement, parameters),
+            Some(&concurrent_kwargs(
+                slf.py(),
+                concurrency,
+                timeout,
+                Some(raise_on_first_error),
+            )?),
+        )
+    }
+
+    /// Like `execute_concurrent`, but an async iterator of `(index, ExecutionResult)` pairs in
+    /// completion order: results can be handled while the rest run. Failures are yielded, not
+    /// raised. Breaking out of the loop cancels the requests still in flight.
+    ///
+    ///     async for index, (ok, result) in session.execute_concurrent_iter(insert, rows):
+    ///         if not ok:
+    ///             log.warning("row %d failed: %s", index, result)
+    #[pyo3(signature = (statement, parameters, *, concurrency=100, timeout=None))]
+    fn execute_concurrent_iter<'py>(
+        slf: &Bound<'py, Self>,
+        statement: Bound<'py, PyAny>,
+        parameters: Bound<'py, PyAny>,
+        concurrency: i64,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        concurrent_helper(slf.py(), "execute_concurrent_iter")?.call(
+            (slf, statement, parameters),
+            Some(&concurrent_kwargs(slf.py(), concurrency, timeout, None)?),
+        )
     }
 
     /// Run a `BatchStatement`: its statements as one request, applied together (LOGGED),
@@ -584,6 +717,32 @@ fn checked_row_factory(factory: Option<Bound<'_, PyAny>>) -> PyResult<Option<Arc
             crate::types::python_type_name(&f)
         ))),
     }
+}
+
+static CONCURRENT: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+
+/// A function of `aiocql.concurrent`, where bounded concurrency is written with asyncio itself.
+fn concurrent_helper<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    let module = CONCURRENT.get_or_try_init(py, || {
+        py.import("aiocql.concurrent")
+            .map(|m| m.into_any().unbind())
+    })?;
+    module.bind(py).getattr(name)
+}
+
+fn concurrent_kwargs<'py>(
+    py: Python<'py>,
+    concurrency: i64,
+    timeout: Option<f64>,
+    raise_on_first_error: Option<bool>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("concurrency", concurrency)?;
+    kwargs.set_item("timeout", timeout)?;
+    if let Some(raise) = raise_on_first_error {
+        kwargs.set_item("raise_on_first_error", raise)?;
+    }
+    Ok(kwargs)
 }
 
 static SIMPLE_STATEMENT: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();

@@ -25,6 +25,7 @@ from aiocql import errors
 from aiocql._native import (
     AsyncResultSet,
     AsyncSession,
+    AsyncStreamingResultSet,
     BoundStatement,
     PreparedStatement,
     Row,
@@ -32,6 +33,7 @@ from aiocql._native import (
 )
 from aiocql._native import __version__ as __version__
 from aiocql.cluster import AsyncCluster
+from aiocql.concurrent import ExecutionResult
 from aiocql.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -52,6 +54,7 @@ from aiocql.errors import (
     ParameterValueError,
     ProtocolError,
     ProtocolException,
+    QueryExhausted,
     ReadFailure,
     ReadTimeout,
     RequestExecutionException,
@@ -67,6 +70,7 @@ from aiocql.errors import (
     WriteTimeout,
 )
 from aiocql.statement import BatchStatement, BatchType, ConsistencyLevel, SimpleStatement
+from aiocql.streaming import StreamConfig, create_streaming_statement
 from aiocql.types import EMPTY, UNSET_VALUE, CqlDate, CqlTimestamp, Duration, UserType
 
 #: async-cassandra's name for the session class.
@@ -84,6 +88,7 @@ __all__ = [
     "AsyncCluster",
     "AsyncResultSet",
     "AsyncSession",
+    "AsyncStreamingResultSet",
     "AuthenticationFailed",
     "BatchStatement",
     "BatchType",
@@ -98,6 +103,7 @@ __all__ = [
     "CqlTimestamp",
     "DriverException",
     "Duration",
+    "ExecutionResult",
     "FunctionFailure",
     "InvalidRequest",
     "IsBootstrappingErrorMessage",
@@ -110,6 +116,7 @@ __all__ = [
     "PreparedStatement",
     "ProtocolError",
     "ProtocolException",
+    "QueryExhausted",
     "ReadFailure",
     "ReadTimeout",
     "RequestExecutionException",
@@ -117,6 +124,7 @@ __all__ = [
     "Row",
     "ServerError",
     "SimpleStatement",
+    "StreamConfig",
     "SyntaxException",
     "Timeout",
     "TruncateError",
@@ -126,5 +134,6 @@ __all__ = [
     "UserType",
     "WriteFailure",
     "WriteTimeout",
+    "create_streaming_statement",
     "errors",
 ]

@@ -3,11 +3,22 @@
 
 import asyncio
 import contextvars
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from types import TracebackType
 from typing import Any, Generic, TypeVar, final, overload
 
+from aiocql.concurrent import ExecutionResult
 from aiocql.statement import BatchStatement, SimpleStatement
+from aiocql.streaming import StreamConfig
 
 _T = TypeVar("_T")
 
@@ -16,10 +27,12 @@ __all__ = [
     "AsyncResultSet",
     "AsyncRowIterator",
     "AsyncSession",
+    "AsyncStreamingResultSet",
     "BoundStatement",
     "ClusterConfig",
     "Columns",
     "LoopBridge",
+    "PageIterator",
     "PendingRequest",
     "PreparedStatement",
     "Ready",
@@ -167,6 +180,43 @@ class AsyncResultSet:
     def __getitem__(self, index: slice, /) -> list[Row]: ...
     def __iter__(self) -> Iterator[Row]: ...
     def __aiter__(self) -> AsyncRowIterator: ...
+    @property
+    def has_more_pages(self) -> bool: ...
+    @property
+    def paging_state(self) -> bytes | None: ...
+    @property
+    def paging_token(self) -> str | None: ...
+    def fetch_next_page(
+        self, *, timeout: float | None = None
+    ) -> PendingRequest[AsyncResultSet]: ...
+
+@final
+class AsyncStreamingResultSet:
+    """Rows of a large result in constant memory: ``async for row in stream``."""
+
+    def __aiter__(self) -> AsyncStreamingResultSet: ...
+    def __anext__(self) -> Ready[Row] | PendingRequest[Row]: ...
+    def pages(self) -> PageIterator: ...
+    @property
+    def page_number(self) -> int: ...
+    @property
+    def total_rows_fetched(self) -> int: ...
+    @property
+    def pages_requested(self) -> int: ...
+    def cancel(self) -> Ready[None]: ...
+    def close(self) -> Ready[None]: ...
+    def __aenter__(self) -> Ready[AsyncStreamingResultSet]: ...
+    def __aexit__(
+        self,
+        *_exc_info: type[BaseException] | BaseException | TracebackType | None,
+    ) -> Ready[None]: ...
+
+@final
+class PageIterator:
+    """``stream.pages()``: each step is the list of rows of one page."""
+
+    def __aiter__(self) -> PageIterator: ...
+    def __anext__(self) -> Ready[list[Row]] | PendingRequest[list[Row]]: ...
 
 @final
 class PreparedStatement:
@@ -228,7 +278,45 @@ class AsyncSession:
         *,
         timeout: float | None = None,
         row_factory: Callable[..., Any] | None = None,
+        paging_state: bytes | str | None = None,
     ) -> PendingRequest[AsyncResultSet]: ...
+    def execute_page(
+        self,
+        query: str | PreparedStatement | BoundStatement | SimpleStatement,
+        parameters: Sequence[Any] | Mapping[str, Any] | None = None,
+        *,
+        fetch_size: int | None = None,
+        paging_state: bytes | str | None = None,
+        timeout: float | None = None,
+        row_factory: Callable[..., Any] | None = None,
+    ) -> PendingRequest[AsyncResultSet]: ...
+    def execute_stream(
+        self,
+        query: str | PreparedStatement | BoundStatement | SimpleStatement,
+        parameters: Sequence[Any] | Mapping[str, Any] | None = None,
+        stream_config: StreamConfig | None = None,
+        *,
+        timeout: float | None = None,
+        row_factory: Callable[..., Any] | None = None,
+        paging_state: bytes | str | None = None,
+    ) -> PendingRequest[AsyncStreamingResultSet]: ...
+    def execute_concurrent(
+        self,
+        statement: str | PreparedStatement | SimpleStatement,
+        parameters: Iterable[Sequence[Any] | Mapping[str, Any] | None],
+        *,
+        concurrency: int = 100,
+        raise_on_first_error: bool = True,
+        timeout: float | None = None,
+    ) -> Coroutine[Any, Any, list[ExecutionResult]]: ...
+    def execute_concurrent_iter(
+        self,
+        statement: str | PreparedStatement | SimpleStatement,
+        parameters: Iterable[Sequence[Any] | Mapping[str, Any] | None],
+        *,
+        concurrency: int = 100,
+        timeout: float | None = None,
+    ) -> AsyncIterator[tuple[int, ExecutionResult]]: ...
     def execute_batch(
         self, batch: BatchStatement, *, timeout: float | None = None
     ) -> PendingRequest[AsyncResultSet]: ...

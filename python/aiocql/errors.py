@@ -34,6 +34,7 @@ errors are also :class:`TypeError` or :class:`ValueError`.
     │   └── ConnectionClosed               the session or cluster was closed
     ├── ConfigurationError (also ValueError)   invalid client settings
     ├── ProtocolError                      undecodable data from the server
+    ├── QueryExhausted                     fetch_next_page() after the last page
     └── ParameterError                     a value does not fit its bind marker; nothing was sent
         ├── ParameterTypeError (also TypeError)
         └── ParameterValueError (also ValueError)
@@ -63,6 +64,7 @@ __all__ = [
     "ParameterValueError",
     "ProtocolError",
     "ProtocolException",
+    "QueryExhausted",
     "ReadFailure",
     "ReadTimeout",
     "RequestExecutionException",
@@ -278,6 +280,10 @@ class ConfigurationError(DriverException, ValueError):
 
 class ProtocolError(DriverException):
     """The driver received data it cannot decode (a server or driver bug)."""
+
+
+class QueryExhausted(DriverException):
+    """``fetch_next_page()`` was called on the last page (``has_more_pages`` is False)."""
 
 
 class ParameterError(DriverException):

@@ -1,0 +1,624 @@
+//! `execute_stream`: the rows of a large result in constant memory.
+//!
+//! A producer task on the I/O thread fetches the pages and hands them over through a channel
+//! of one slot. It reserves the slot *before* it requests a page, so it is never more than one
+//! page ahead: while the consumer reads page N, page N+1 is in flight or waiting, and page N+2
+//! is not requested until page N+1 is taken. Memory is bounded by two pages whatever the size of
+//! the result, and the server is not pushed past what the consumer takes.
+//!
+//! Pages cross as raw frames and become Python rows on the loop thread, [`CHUNK_ROWS`] at a
+//! time, only as they are consumed. `__anext__` over rows already converted returns an
+//! already-complete awaitable: no future and no scheduling per row. A consumer that never awaits
+//! anything else would hold the loop for the whole result, so every [`YIELD_INTERVAL`] of
+//! continuous iteration one step yields to the event loop first.
+
+use std::collections::VecDeque;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pyo3::exceptions::PyStopAsyncIteration;
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use pyo3::{PyTraverseError, PyVisit};
+use scylla::client::session::Session as ScyllaSession;
+use scylla::deserialize::result::TypedRowIterator;
+use scylla::deserialize::row::ColumnIterator;
+use scylla::response::query_result::QueryRowsResult;
+use scylla::response::PagingState;
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::mpsc::{self, Receiver, Sender};
+use tokio::task::AbortHandle;
+
+use crate::errors::{runtime_error, type_error, value_error, DriverError, DriverResult};
+use crate::paging::{Executable, Resolve};
+use crate::result::{make_row, page_columns, row_values, Columns, RowFactory};
+use crate::runtime::{
+    completer, lock, with_timeout, Completer, InFlight, PendingRequest, Ready, Work,
+};
+use crate::session::ResultContext;
+use crate::types::with_user_types;
+
+/// Rows converted to Python objects at a time, as the consumer reaches them.
+const CHUNK_ROWS: usize = 256;
+/// Continuous iteration longer than this yields once to the event loop.
+const YIELD_INTERVAL: Duration = Duration::from_millis(1);
+/// `StreamConfig.fetch_size` when it is None (async-cassandra's default).
+const DEFAULT_STREAM_PAGE_SIZE: i32 = 1000;
+
+/// What crosses the channel: a non-empty page, or the error that ended the stream.
+type PageItem = DriverResult<QueryRowsResult>;
+type RowCursor<'a> = TypedRowIterator<'a, 'a, ColumnIterator<'a, 'a>>;
+
+self_cell::self_cell!(
+    /// A page's raw rows and the position of the next row to convert.
+    struct RawPage {
+        owner: QueryRowsResult,
+
+        #[not_covariant]
+        dependent: RowCursor,
+    }
+);
+
+/// `StreamConfig`, read once when `execute_stream` is called.
+pub(crate) struct StreamSettings {
+    /// None without a `StreamConfig`: the statement's own `fetch_size`, else 5000.
+    pub fetch_size: Option<i32>,
+    pub max_pages: Option<usize>,
+    pub page_callback: Option<Py<PyAny>>,
+    pub timeout_seconds: Option<f64>,
+}
+
+impl StreamSettings {
+    /// Reads and validates a `StreamConfig` (or any object with its four attributes).
+    pub(crate) fn from_config(config: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let mut settings = StreamSettings {
+            fetch_size: None,
+            max_pages: None,
+            page_callback: None,
+            timeout_seconds: None,
+        };
+        let Some(config) = config.filter(|c| !c.is_none()) else {
+            return Ok(settings);
+        };
+        settings.fetch_size = Some(DEFAULT_STREAM_PAGE_SIZE);
+        let field = |name: &str| {
+            config.getattr(name).map_err(|_| {
+                type_error(format!(
+                    "stream_config must be an aiocql.StreamConfig, got {} (no attribute {name:?})",
+                    crate::types::python_type_name(config)
+                ))
+            })
+        };
+        let positive = |name: &str| -> PyResult<Option<i64>> {
+            let value = field(name)?;
+            if value.is_none() {
+                return Ok(None);
+            }
+            match value.extract::<i64>() {
+                Ok(n) if n > 0 && !value.is_instance_of::<pyo3::types::PyBool>() => Ok(Some(n)),
+                Ok(n) => Err(value_error(format!(
+                    "stream_config.{name} must be a positive int or None, got {n}"
+                ))),
+                Err(_) => Err(type_error(format!(
+                    "stream_config.{name} must be a positive int or None, got {}",
+                    crate::types::python_type_name(&value)
+                ))),
+            }
+        };
+        if let Some(size) = positive("fetch_size")? {
+            settings.fetch_size = Some(i32::try_from(size).map_err(|_| {
+                value_error(format!("stream_config.fetch_size is too large: {size}"))
+            })?);
+        }
+        settings.max_pages = positive("max_pages")?.map(|n| n as usize);
+        let callback = field("page_callback")?;
+        if !callback.is_none() {
+            if !callback.is_callable() {
+                return Err(type_error(format!(
+                    "stream_config.page_callback must be callable or None, got {}",
+                    crate::types::python_type_name(&callback)
+                )));
+            }
+            settings.page_callback = Some(callback.unbind());
+        }
+        let timeout = field("timeout_seconds")?;
+        if !timeout.is_none() {
+            let seconds: f64 = timeout.extract().map_err(|_| {
+                type_error(format!(
+                    "stream_config.timeout_seconds must be a number of seconds or None, got {}",
+                    crate::types::python_type_name(&timeout)
+                ))
+            })?;
+            if !(seconds.is_finite() && seconds > 0.0) {
+                return Err(value_error(format!(
+                    "stream_config.timeout_seconds must be positive, got {seconds}"
+                )));
+            }
+            settings.timeout_seconds = Some(seconds);
+        }
+        Ok(settings)
+    }
+}
+
+/// Fetches the pages of one stream on the I/O thread.
+struct Producer {
+    session: Arc<ScyllaSession>,
+    executable: Executable,
+    state: PagingState,
+    max_pages: Option<usize>,
+    timeout: Option<Duration>,
+    pages: Sender<PageItem>,
+    requested: Arc<AtomicUsize>,
+}
+
+impl Producer {
+    async fn run(self) {
+        let _in_flight = InFlight::enter();
+        let Producer {
+            session,
+            executable,
+            mut state,
+            max_pages,
+            timeout,
+            pages,
+            requested,
+        } = self;
+        let mut fetched = 0usize;
+        while max_pages.is_none_or(|max| fetched < max) {
+            // The slot first, the request second: this is what bounds the prefetch to one page.
+            let Ok(slot) = pages.reserve().await else {
+                return; // the stream was closed or dropped
+            };
+            fetched += 1;
+            requested.fetch_add(1, Ordering::SeqCst);
+            let page = with_timeout(timeout, "page request", executable.page(&session, state));
+            let (page, next) = match page.await {
+                Ok(page) => page,
+                Err(err) => return slot.send(Err(err)),
+            };
+            if page.is_rows() {
+                match page.into_rows_result() {
+                    // Empty pages (a server may send them) are counted but not handed over.
+                    Ok(rows) if rows.rows_num() > 0 => slot.send(Ok(rows)),
+                    Ok(_) => drop(slot),
+                    Err(err) => {
+                        return slot.send(Err(DriverError::Protocol(format!(
+                            "cannot read the result: {err}"
+                        ))))
+                    }
+                }
+            }
+            match next.into_paging_control_flow() {
+                ControlFlow::Break(()) => return,
+                ControlFlow::Continue(next) => state = next,
+            }
+        }
+    }
+}
+
+/// Aborts the producer when the stream goes away.
+struct ProducerHandle(AbortHandle);
+
+impl Drop for ProducerHandle {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The work of `await session.execute_stream(...)`: resolve the statement, start the producer,
+/// and complete with the stream once the first page is in.
+pub(crate) fn start(
+    session: Arc<ScyllaSession>,
+    resolve: Resolve,
+    state: PagingState,
+    timeout: Option<Duration>,
+    settings: StreamSettings,
+    context: ResultContext,
+) -> Work {
+    Box::pin(async move {
+        let executable = match with_timeout(timeout, "request", resolve.executable(&session)).await
+        {
+            Ok(executable) => executable,
+            Err(err) => return completer::<(), _>(Err(err), |py, ()| Ok(py.None())),
+        };
+        let (sender, receiver) = mpsc::channel(1);
+        let requested = Arc::new(AtomicUsize::new(0));
+        let producer = tokio::spawn(
+            Producer {
+                session,
+                executable,
+                state,
+                max_pages: settings.max_pages,
+                timeout,
+                pages: sender,
+                requested: requested.clone(),
+            }
+            .run(),
+        );
+        // Owned from here: if this request is cancelled, dropping the handle stops the producer.
+        let producer = ProducerHandle(producer.abort_handle());
+        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+        let first = receiver.lock().await.recv().await;
+        let page_callback = settings.page_callback;
+        Box::new(move |py: Python<'_>| {
+            let stream = Bound::new(
+                py,
+                StreamingResultSet {
+                    page: None,
+                    columns: None,
+                    ready: VecDeque::new(),
+                    receiver,
+                    inbox: Arc::new(Mutex::new(VecDeque::new())),
+                    producer: Some(producer),
+                    requested,
+                    context,
+                    page_callback,
+                    page_number: 0,
+                    total_rows: 0,
+                    finished: false,
+                    last_yield: Instant::now(),
+                },
+            )?;
+            StreamingResultSet::install(&stream, first)?;
+            Ok(stream.into_any().unbind())
+        }) as Completer
+    })
+}
+
+/// What the consumer can have now.
+enum Step<T> {
+    Item(T),
+    /// The stream is over.
+    End,
+    /// The next page has not arrived yet.
+    Wait,
+}
+
+/// A stream of rows from `execute_stream`: `async for row in stream`, or page by page with
+/// `async for page in stream.pages()`.
+///
+/// Use it as an async context manager (or call `close()`) to stop fetching when done.
+/// One consumer at a time: rows and pages are handed out in order, each exactly once.
+#[pyclass(module = "aiocql", name = "AsyncStreamingResultSet")]
+pub struct StreamingResultSet {
+    /// Raw rows of the current page not yet converted.
+    page: Option<RawPage>,
+    columns: Option<Py<Columns>>,
+    /// Rows converted and not yet handed out.
+    ready: VecDeque<Py<PyAny>>,
+    receiver: Arc<tokio::sync::Mutex<Receiver<PageItem>>>,
+    /// Items received by a waiting request: kept here, so a consumer cancelled while its page
+    /// was arriving loses nothing. `None` marks the end of the channel.
+    inbox: Arc<Mutex<VecDeque<Option<PageItem>>>>,
+    producer: Option<ProducerHandle>,
+    requested: Arc<AtomicUsize>,
+    context: ResultContext,
+    page_callback: Option<Py<PyAny>>,
+    page_number: usize,
+    total_rows: usize,
+    finished: bool,
+    last_yield: Instant,
+}
+
+impl StreamingResultSet {
+    /// Makes `item` the current page and reports it to `page_callback`.
+    fn install(slf: &Bound<'_, Self>, item: Option<PageItem>) -> PyResult<()> {
+        let py = slf.py();
+        let mut this = slf.try_borrow_mut()?;
+        let rows = match item {
+            None => {
+                this.finished = true;
+                return Ok(());
+            }
+            Some(Err(err)) => {
+                this.stop();
+                return Err(err.into_pyerr(py));
+            }
+            Some(Ok(rows)) => rows,
+        };
+        let count = rows.rows_num();
+        this.columns = Some(page_columns(py, &rows)?);
+        let page = RawPage::try_new(rows, |rows| rows.rows::<ColumnIterator>()).map_err(|e| {
+            this.stop();
+            DriverError::Protocol(format!("cannot read the rows: {e}"))
+        })?;
+        this.page = Some(page);
+        this.page_number += 1;
+        this.total_rows += count;
+        let number = this.page_number;
+        let callback = this.page_callback.as_ref().map(|c| c.clone_ref(py));
+        drop(this);
+        if let Some(callback) = callback {
+            callback.bind(py).call1((number, count))?;
+        }
+        Ok(())
+    }
+
+    /// A page that has already arrived, if any.
+    fn try_receive(&mut self) -> Option<Option<PageItem>> {
+        if let Some(item) = lock(&self.inbox).pop_front() {
+            return Some(item);
+        }
+        let mut receiver = self.receiver.try_lock().ok()?;
+        match receiver.try_recv() {
+            Ok(item) => Some(Some(item)),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(None),
+        }
+    }
+
+    /// Converts up to `limit` rows of the current page into `ready`.
+    fn convert(&mut self, py: Python<'_>, limit: usize) -> PyResult<()> {
+        let Self {
+            page,
+            columns,
+            ready,
+            context,
+            ..
+        } = self;
+        let (Some(raw), Some(columns)) = (page.as_mut(), columns.as_ref()) else {
+            return Ok(());
+        };
+        let factory = context.row_factory.as_ref().map(|f| f.bind(py).clone());
+        let factory = RowFactory::new(py, factory.as_ref())?;
+        let converted = with_user_types(context.user_types.clone(), || {
+            raw.with_dependent_mut(|rows_result, rows| -> PyResult<bool> {
+                let specs = rows_result.column_specs();
+                for _ in 0..limit {
+                    let Some(raw_row) = rows.next() else {
+                        return Ok(true);
+                    };
+                    let raw_row = raw_row
+                        .map_err(|e| DriverError::Protocol(format!("malformed row: {e}")))?;
+                    let values = row_values(py, raw_row)?;
+                    let row = make_row(py, &factory, columns, specs.as_slice(), values)?;
+                    ready.push_back(row.unbind());
+                }
+                Ok(rows.rows_remaining() == 0)
+            })
+        });
+        match converted {
+            Ok(true) => {
+                self.page = None;
+                Ok(())
+            }
+            Ok(false) => Ok(()),
+            Err(err) => {
+                // A row that cannot be read ends the stream: later rows are not silently skipped.
+                self.stop();
+                Err(err)
+            }
+        }
+    }
+
+    /// The next row, if one can be had without waiting; and whether to yield to the loop first.
+    fn step_row(slf: &Bound<'_, Self>) -> PyResult<Step<(Py<PyAny>, bool)>> {
+        let py = slf.py();
+        loop {
+            let mut this = slf.try_borrow_mut()?;
+            if let Some(row) = this.ready.pop_front() {
+                let now = Instant::now();
+                let yield_first = now.duration_since(this.last_yield) >= YIELD_INTERVAL;
+                if yield_first {
+                    this.last_yield = now;
+                }
+                return Ok(Step::Item((row, yield_first)));
+            }
+            if this.page.is_some() {
+                this.convert(py, CHUNK_ROWS)?;
+                continue;
+            }
+            if this.finished {
+                return Ok(Step::End);
+            }
+            let Some(item) = this.try_receive() else {
+                return Ok(Step::Wait);
+            };
+            drop(this);
+            Self::install(slf, item)?;
+        }
+    }
+
+    /// The rest of the current page, or the next page if it has arrived.
+    fn step_page(slf: &Bound<'_, Self>) -> PyResult<Step<Py<PyList>>> {
+        let py = slf.py();
+        loop {
+            let mut this = slf.try_borrow_mut()?;
+            if this.page.is_some() || !this.ready.is_empty() {
+                this.convert(py, usize::MAX)?;
+                let rows = PyList::new(py, this.ready.drain(..))?;
+                this.last_yield = Instant::now();
+                return Ok(Step::Item(rows.unbind()));
+            }
+            if this.finished {
+                return Ok(Step::End);
+            }
+            let Some(item) = this.try_receive() else {
+                return Ok(Step::Wait);
+            };
+            drop(this);
+            Self::install(slf, item)?;
+        }
+    }
+
+    /// A request that completes when the next page has arrived, with what `take` makes of it.
+    fn wait_for_page(
+        slf: &Bound<'_, Self>,
+        take: fn(&Bound<'_, Self>) -> PyResult<Py<PyAny>>,
+    ) -> PendingRequest {
+        let this = slf.borrow();
+        let receiver = this.receiver.clone();
+        let inbox = this.inbox.clone();
+        let stream = slf.clone().unbind();
+        PendingRequest::from_work(async move {
+            let item = receiver.lock().await.recv().await;
+            // No await between receiving and keeping: cancellation cannot lose the page.
+            lock(&inbox).push_back(item);
+            Box::new(move |py: Python<'_>| {
+                let stream = stream.bind(py);
+                stream.try_borrow_mut()?.last_yield = Instant::now();
+                take(stream)
+            }) as Completer
+        })
+    }
+
+    fn row_after_wait(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        match Self::step_row(slf)? {
+            Step::Item((row, _)) => Ok(row),
+            Step::End => Err(PyStopAsyncIteration::new_err(())),
+            Step::Wait => Err(runtime_error(
+                "another coroutine consumed this stream's page: iterate a stream from one task",
+            )),
+        }
+    }
+
+    fn page_after_wait(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        match Self::step_page(slf)? {
+            Step::Item(rows) => Ok(rows.into_any()),
+            Step::End => Err(PyStopAsyncIteration::new_err(())),
+            Step::Wait => Err(runtime_error(
+                "another coroutine consumed this stream's page: iterate a stream from one task",
+            )),
+        }
+    }
+
+    /// Stops fetching and drops what was fetched but not handed out.
+    fn stop(&mut self) {
+        self.finished = true;
+        self.page = None;
+        self.ready.clear();
+        self.producer = None; // aborts the producer
+        lock(&self.inbox).clear();
+        if let Ok(mut receiver) = self.receiver.try_lock() {
+            receiver.close();
+        }
+    }
+}
+
+#[pymethods]
+impl StreamingResultSet {
+    fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __anext__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        match Self::step_row(slf)? {
+            Step::Item((row, false)) => Ok(Py::new(py, Ready::new(row))?.into_any()),
+            Step::Item((row, true)) => Ok(Py::new(py, Ready::after_yield(row))?.into_any()),
+            Step::End => Err(PyStopAsyncIteration::new_err(())),
+            Step::Wait => {
+                Ok(Py::new(py, Self::wait_for_page(slf, Self::row_after_wait))?.into_any())
+            }
+        }
+    }
+
+    /// An async iterator over the remaining pages, each a list of rows (the first one is what
+    /// is left of the current page). Rows and pages can be mixed on one stream.
+    ///
+    ///     async for page in stream.pages():
+    ///         await bulk_index(page)
+    fn pages(slf: &Bound<'_, Self>) -> PageIterator {
+        PageIterator {
+            stream: slf.clone().unbind(),
+        }
+    }
+
+    /// Pages received so far (1 once the stream is returned, unless the result is empty).
+    #[getter]
+    fn page_number(&self) -> usize {
+        self.page_number
+    }
+
+    /// Rows received so far, including those of the current page not yet iterated.
+    #[getter]
+    fn total_rows_fetched(&self) -> usize {
+        self.total_rows
+    }
+
+    /// Page requests sent to the server so far (at most one page ahead of `page_number`,
+    /// plus any empty pages the server returned).
+    #[getter]
+    fn pages_requested(&self) -> usize {
+        self.requested.load(Ordering::SeqCst)
+    }
+
+    /// Stop fetching: no further page is requested, and iteration ends. Idempotent.
+    fn cancel(&mut self, py: Python<'_>) -> Ready {
+        self.stop();
+        Ready::new(py.None())
+    }
+
+    /// Stop fetching and release the buffered rows (`cancel()` under another name).
+    fn close(&mut self, py: Python<'_>) -> Ready {
+        self.cancel(py)
+    }
+
+    fn __aenter__(slf: Bound<'_, Self>) -> Ready {
+        Ready::new(slf.into_any().unbind())
+    }
+
+    #[pyo3(signature = (*_exc_info))]
+    fn __aexit__(&mut self, py: Python<'_>, _exc_info: Bound<'_, pyo3::types::PyTuple>) -> Ready {
+        self.close(py)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<AsyncStreamingResultSet page_number={} total_rows_fetched={}{}>",
+            self.page_number,
+            self.total_rows,
+            if self.finished { " finished" } else { "" }
+        )
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Some(callback) = &self.page_callback {
+            visit.call(callback)?;
+        }
+        if let Some(columns) = &self.columns {
+            visit.call(columns)?;
+        }
+        for row in &self.ready {
+            visit.call(row)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.page_callback = None;
+        self.ready.clear();
+    }
+}
+
+/// `stream.pages()`: each step is a list of rows.
+#[pyclass(module = "aiocql._native")]
+pub struct PageIterator {
+    stream: Py<StreamingResultSet>,
+}
+
+#[pymethods]
+impl PageIterator {
+    fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __anext__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let stream = self.stream.bind(py);
+        match StreamingResultSet::step_page(stream)? {
+            Step::Item(rows) => Ok(Py::new(py, Ready::new(rows.into_any()))?.into_any()),
+            Step::End => Err(PyStopAsyncIteration::new_err(())),
+            Step::Wait => Ok(Py::new(
+                py,
+                StreamingResultSet::wait_for_page(stream, StreamingResultSet::page_after_wait),
+            )?
+            .into_any()),
+        }
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.stream)
+    }
+}
