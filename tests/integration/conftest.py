@@ -101,6 +101,32 @@ async def session(cluster: AsyncCluster) -> AsyncIterator[AsyncSession]:
     await session.close()
 
 
+BIG_TABLE_ROWS = 100_000
+BIG_TABLE_PARTITION = 10_000
+
+
+@pytest.fixture(scope="session")
+async def big_table(session: AsyncSession) -> str:
+    """A table of 100,000 rows ``(p, c, v)``: 10 partitions of 10,000, ``v == f"r{p}-{c}"``.
+
+    Loaded once per run with ``execute_concurrent``; paging and streaming tests read it.
+    """
+    await session.execute(
+        "CREATE TABLE big_rows (p int, c int, v text, PRIMARY KEY (p, c))", timeout=60
+    )
+    insert = await session.prepare("INSERT INTO big_rows (p, c, v) VALUES (?, ?, ?)")
+    rows = (
+        (
+            i // BIG_TABLE_PARTITION,
+            i % BIG_TABLE_PARTITION,
+            f"r{i // BIG_TABLE_PARTITION}-{i % BIG_TABLE_PARTITION}",
+        )
+        for i in range(BIG_TABLE_ROWS)
+    )
+    await session.execute_concurrent(insert, rows, concurrency=256, timeout=60)
+    return "big_rows"
+
+
 @pytest.fixture
 async def fresh_session(
     cluster: AsyncCluster, session: AsyncSession
