@@ -348,8 +348,8 @@ impl Session {
     /// `fetch_size` and still have more pages after it.
     ///
     /// Raises what `execute()` raises; `ValueError`/`TypeError` for a bad `fetch_size` or
-    /// `paging_state` (nothing is sent); a forged or mismatched `paging_state` is refused by
-    /// the server (`ProtocolException` or `InvalidRequest`).
+    /// `paging_state` (nothing is sent). The server refuses a malformed `paging_state` with
+    /// `ProtocolException`; one from another query can fail as `ReadFailure`.
     ///
     ///     page = await session.execute_page(query, [user_id], fetch_size=50, paging_state=token)
     ///     next_token = page.paging_token  # None on the last page
