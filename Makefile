@@ -106,6 +106,7 @@ BENCH_PY := $(BENCH_VENV)/bin/python
 BENCH_TARGET := $(AIOCQL_CACHE)/bench-target
 BENCH_WHEELS := $(AIOCQL_CACHE)/bench-wheels
 BENCH_ARGS ?=
+STREAM_ARGS ?=
 
 $(BENCH_VENV)/.installed: benchmarks/requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENV)
@@ -129,6 +130,11 @@ bench-build: venv $(BENCH_VENV)/.installed ## Build aiocql (release wheel) and t
 .PHONY: bench
 bench: bench-build ## Every client side by side (about an hour); writes benchmarks/results/
 	AIOCQL_BENCH_TARGET=$(BENCH_TARGET) $(TESTCLUSTER) run -- $(BENCH_PY) benchmarks/run.py $(BENCH_ARGS)
+	$(TESTCLUSTER) run -- $(BENCH_PY) benchmarks/stream.py $(STREAM_ARGS)
+
+.PHONY: bench-stream
+bench-stream: bench-build ## Only the streaming benchmark (1M rows per client); writes benchmarks/results/streaming.*
+	$(TESTCLUSTER) run -- $(BENCH_PY) benchmarks/stream.py $(STREAM_ARGS)
 
 .PHONY: clean
 clean: ## Remove the venv and build outputs (keeps the cache in $AIOCQL_CACHE)

@@ -5,6 +5,8 @@ Tables:
     kv(k bigint PRIMARY KEY, v blob)          100 000 rows for the point-read workload
     wide(p int, c int, t text, i int, b bigint, d double, f boolean, u uuid, ts timestamp,
          bl blob, PRIMARY KEY (p, c))         100 partitions x 100 rows of 10 mixed columns
+    stream_rows(p int, c int, t text, b bigint, d double, PRIMARY KEY (p, c))
+                                              1 000 000 rows (100 x 10 000) for streaming
 
 Run with the aiocql in the current interpreter: ``python benchmarks/schema.py [--port 9042]``.
 """
@@ -16,7 +18,7 @@ import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from aiocql import AsyncCluster
+from aiocql import AsyncCluster, AsyncSession
 
 KEYSPACE = "aiocql_bench"
 POINT_KEYS = 100_000
@@ -24,6 +26,9 @@ WIDE_PARTITIONS = 100
 WIDE_ROWS = 100
 BLOB = bytes(range(100))
 SEED_MARKER = "seeded-v1"
+STREAM_PARTITIONS = 100
+STREAM_PARTITION_ROWS = 10_000
+STREAM_SEED_MARKER = "stream-seeded-v1"
 
 SCHEMA = [
     f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
@@ -32,6 +37,8 @@ SCHEMA = [
     f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.kv (k bigint PRIMARY KEY, v blob)",
     f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.wide (p int, c int, t text, i int, b bigint, "
     "d double, f boolean, u uuid, ts timestamp, bl blob, PRIMARY KEY (p, c))",
+    f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.stream_rows (p int, c int, t text, b bigint, "
+    "d double, PRIMARY KEY (p, c))",
     f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.meta (name text PRIMARY KEY)",
 ]
 
@@ -52,6 +59,7 @@ async def create_and_seed(host: str, port: int) -> None:
         session = await cluster.connect()
         for statement in SCHEMA:
             await session.execute(statement, timeout=120)
+        await _seed_stream_rows(session)
         done = await session.execute(
             f"SELECT name FROM {KEYSPACE}.meta WHERE name = %s", [SEED_MARKER]
         )
@@ -86,6 +94,25 @@ async def create_and_seed(host: str, port: int) -> None:
             ]
         )
         await session.execute(f"INSERT INTO {KEYSPACE}.meta (name) VALUES (%s)", [SEED_MARKER])
+
+
+async def _seed_stream_rows(session: AsyncSession) -> None:
+    """The streaming workload's million rows, written once per node."""
+    done = await session.execute(
+        f"SELECT name FROM {KEYSPACE}.meta WHERE name = %s", [STREAM_SEED_MARKER]
+    )
+    if done.one() is not None:
+        return
+    insert = await session.prepare(
+        f"INSERT INTO {KEYSPACE}.stream_rows (p, c, t, b, d) VALUES (?, ?, ?, ?, ?)"
+    )
+    rows = (
+        (p, c, f"stream row {p}/{c}", (p << 32) + c, p + c / 10_000)
+        for p in range(STREAM_PARTITIONS)
+        for c in range(STREAM_PARTITION_ROWS)
+    )
+    await session.execute_concurrent(insert, rows, concurrency=256, timeout=120)
+    await session.execute(f"INSERT INTO {KEYSPACE}.meta (name) VALUES (%s)", [STREAM_SEED_MARKER])
 
 
 def main() -> None:

@@ -1,0 +1,177 @@
+"""What every streaming benchmark client shares: arguments, the timed read and the report.
+
+A streaming client (``benchmarks/clients/stream_<driver>.py``) reads the whole
+``aiocql_bench.stream_rows`` table (1,000,000 rows of 5 columns, see benchmarks/schema.py) once,
+page by page with ``--fetch-size`` rows per page, touching every value of every row, and prints
+one line ``RESULT {json}``: rows per second, client CPU per row, RSS after connecting and at the
+peak (their difference is what streaming cost in memory), and for asyncio clients the lag of a
+1 ms heartbeat while the stream runs.
+
+A client that cannot run here calls ``unavailable(reason)`` (exit status 3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+KEYSPACE = "aiocql_bench"
+STREAM_ROWS = 1_000_000
+STREAM_COLUMNS = 5
+STREAM_QUERY = f"SELECT p, c, t, b, d FROM {KEYSPACE}.stream_rows"
+
+
+@dataclass(frozen=True)
+class StreamArgs:
+    client: str
+    host: str
+    port: int
+    fetch_size: int
+
+
+def parse_args(client: str) -> StreamArgs:
+    parser = argparse.ArgumentParser(description=f"streaming benchmark client: {client}")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9042)
+    parser.add_argument("--fetch-size", type=int, default=5000)
+    ns = parser.parse_args()
+    return StreamArgs(client, ns.host, ns.port, ns.fetch_size)
+
+
+def unavailable(reason: str) -> NoReturn:
+    print("RESULT " + json.dumps({"unavailable": reason}), flush=True)
+    sys.exit(3)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # the whole process, all threads
+    return usage.ru_utime + usage.ru_stime
+
+
+def _percentile(sorted_values: list[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    return sorted_values[min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1)))]
+
+
+def _touch(row: Iterable[Any]) -> int:
+    n = 0
+    for _ in row:
+        n += 1
+    return n
+
+
+def _report(
+    args: StreamArgs,
+    rows: int,
+    values: int,
+    elapsed: float,
+    cpu: float,
+    rss_after_connect: float,
+    peak_before: float,
+    lags_ms: list[float] | None,
+    extra: dict[str, Any] | None,
+) -> None:
+    if rows != STREAM_ROWS or values != rows * STREAM_COLUMNS:
+        unavailable(f"read {rows} rows and {values} values, expected {STREAM_ROWS} rows")
+    peak = _peak_rss_mb()
+    result: dict[str, Any] = {
+        "client": args.client,
+        "workload": "stream",
+        "fetch_size": args.fetch_size,
+        "rows": rows,
+        "seconds": elapsed,
+        "rows_per_s": rows / elapsed,
+        "cpu_s": cpu,
+        "cpu_us_per_row": cpu / rows * 1e6,
+        "rss_after_connect_mb": rss_after_connect,
+        "peak_rss_mb": peak,
+        # ru_maxrss is the process's peak; if connecting peaked higher, streaming grew nothing.
+        "rss_growth_mb": max(0.0, peak - max(rss_after_connect, peak_before)),
+        "loop_lag_p99_ms": None,
+        "loop_lag_max_ms": None,
+        "python": sys.version.split()[0],
+    }
+    if lags_ms:
+        lags_ms.sort()
+        result["loop_lag_p99_ms"] = _percentile(lags_ms, 0.99)
+        result["loop_lag_max_ms"] = lags_ms[-1]
+    if extra:
+        result.update(extra)
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+Close = Callable[[], Awaitable[None]]
+OpenStream = Callable[[], Awaitable[AsyncIterator[Any]]]
+
+
+async def run_async(
+    args: StreamArgs,
+    connect: Callable[[StreamArgs], Awaitable[tuple[OpenStream, Close]]],
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """``connect`` returns ``(open_stream, close)``: ``await open_stream()`` starts the query and
+    returns an async iterator of rows (tuple-like), consumed here while a heartbeat runs."""
+    open_stream, close = await connect(args)
+    rss_after_connect = _rss_mb()
+    peak_before = _peak_rss_mb()
+    lags_ms: list[float] = []
+    stopping = False
+
+    async def heartbeat() -> None:
+        clock = time.perf_counter
+        while not stopping:
+            start = clock()
+            await asyncio.sleep(0.001)
+            lags_ms.append(max(0.0, (clock() - start - 0.001) * 1000))
+
+    beat = asyncio.ensure_future(heartbeat())
+    await asyncio.sleep(0.01)
+    lags_ms.clear()
+    cpu0, t0 = _cpu_seconds(), time.perf_counter()
+    rows = values = 0
+    async for row in await open_stream():
+        rows += 1
+        values += _touch(row)
+    elapsed, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
+    stopping = True
+    await beat
+    await close()
+    _report(args, rows, values, elapsed, cpu, rss_after_connect, peak_before, lags_ms, extra)
+
+
+def run_sync(
+    args: StreamArgs,
+    connect: Callable[[StreamArgs], tuple[Callable[[], Iterator[Any]], Callable[[], None]]],
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """For blocking drivers: ``connect`` returns ``(rows, close)``; ``rows()`` iterates the
+    result on this thread. There is no event loop, so no loop lag is reported."""
+    rows_of, close = connect(args)
+    rss_after_connect = _rss_mb()
+    peak_before = _peak_rss_mb()
+    cpu0, t0 = _cpu_seconds(), time.perf_counter()
+    rows = values = 0
+    for row in rows_of():
+        rows += 1
+        values += _touch(row)
+    elapsed, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
+    close()
+    _report(args, rows, values, elapsed, cpu, rss_after_connect, peak_before, None, extra)
