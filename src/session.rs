@@ -282,6 +282,26 @@ impl Session {
         });
         Ok((target, timeout))
     }
+
+    /// A request that, when first awaited, binds the statement on the loop thread and hands
+    /// `work` the session, the statement and how to build the result.
+    fn request<W>(
+        &self,
+        target: Target,
+        row_factory: Option<Arc<Py<PyAny>>>,
+        work: W,
+    ) -> PendingRequest
+    where
+        W: FnOnce(Arc<ScyllaSession>, Resolve, ResultContext) -> Work + Send + Sync + 'static,
+    {
+        let core = self.core.clone();
+        PendingRequest::new(Box::new(move |py| {
+            let session = core.live()?;
+            let resolve = target(py)?;
+            let context = core.result_context(row_factory);
+            Ok(work(session, resolve, context))
+        }))
+    }
 }
 
 #[pymethods]
@@ -322,20 +342,18 @@ impl Session {
         }
         let state = paging_state_arg(paging_state.as_ref())?;
         let (target, timeout) = self.target(&query, parameters, timeout, None)?;
-        let core = self.core.clone();
-        Ok(PendingRequest::new(Box::new(move |py| {
-            let session = core.live()?;
-            let resolve = target(py)?;
-            let context = core.result_context(row_factory);
-            Ok(Box::pin(async move {
-                let result = with_timeout(timeout, "request", async {
-                    let executable = resolve.executable(&session).await?;
-                    executable.fetch_all(&session, state).await
+        Ok(
+            self.request(target, row_factory, move |session, resolve, context| {
+                Box::pin(async move {
+                    let result = with_timeout(timeout, "request", async {
+                        let executable = resolve.executable(&session).await?;
+                        executable.fetch_all(&session, state).await
+                    })
+                    .await;
+                    result_completer(result, context)
                 })
-                .await;
-                result_completer(result, context)
-            }) as Work)
-        })))
+            }),
+        )
     }
 
     /// Run a statement and return one page of its rows, for pagination.
@@ -374,20 +392,19 @@ impl Session {
         let state = paging_state_arg(paging_state.as_ref())?;
         let (target, timeout) = self.target(&query, parameters, timeout, page_size)?;
         let core = self.core.clone();
-        Ok(PendingRequest::new(Box::new(move |py| {
-            let session = core.live()?;
-            let resolve = target(py)?;
-            let context = core.result_context(row_factory);
-            Ok(Box::pin(async move {
-                let result = with_timeout(timeout, "request", async {
-                    let executable = resolve.executable(&session).await?;
-                    let page = executable.page(&session, state).await?;
-                    Ok((executable, page))
+        Ok(
+            self.request(target, row_factory, move |session, resolve, context| {
+                Box::pin(async move {
+                    let result = with_timeout(timeout, "request", async {
+                        let executable = resolve.executable(&session).await?;
+                        let page = executable.page(&session, state).await?;
+                        Ok((executable, page))
+                    })
+                    .await;
+                    first_page_completer(result, core, timeout, context)
                 })
-                .await;
-                first_page_completer(result, core, timeout, context)
-            }) as Work)
-        })))
+            }),
+        )
     }
 
     /// Stream the rows of a large result in constant memory: `async for row in stream`.
@@ -429,15 +446,11 @@ impl Session {
         let state = paging_state_arg(paging_state.as_ref())?;
         let timeout = timeout.or(settings.timeout_seconds);
         let (target, timeout) = self.target(&query, parameters, timeout, settings.fetch_size)?;
-        let core = self.core.clone();
-        Ok(PendingRequest::new(Box::new(move |py| {
-            let session = core.live()?;
-            let resolve = target(py)?;
-            let context = core.result_context(row_factory);
-            Ok(crate::stream::start(
-                session, resolve, state, timeout, settings, context,
-            ))
-        })))
+        Ok(
+            self.request(target, row_factory, move |session, resolve, context| {
+                crate::stream::start(session, resolve, state, timeout, settings, context)
+            }),
+        )
     }
 
     /// Run one statement for each item of `parameters`, at most `concurrency` at a time, and

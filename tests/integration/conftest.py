@@ -15,7 +15,7 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -143,17 +143,38 @@ def table_name() -> str:
     return f"t_{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture
-async def no_leaked_requests() -> AsyncIterator[None]:
-    """Fails the test if Rust work it spawned is still running shortly after it ends."""
+async def _until_no_requests_in_flight(seconds: float = 3.0) -> None:
     from aiocql import _native
 
-    yield
-    for _ in range(200):
+    for _ in range(int(seconds / 0.01)):
         if _native._in_flight_requests() == 0:
             return
         await asyncio.sleep(0.01)
-    pytest.fail(f"{_native._in_flight_requests()} requests still in flight after the test")
+    pytest.fail(f"{_native._in_flight_requests()} requests still in flight after {seconds} s")
+
+
+@pytest.fixture
+async def no_leaked_requests() -> AsyncIterator[None]:
+    """Fails the test if Rust work it spawned is still running shortly after it ends."""
+    yield
+    await _until_no_requests_in_flight()
+
+
+@pytest.fixture
+def no_requests_in_flight() -> Callable[[], Awaitable[None]]:
+    """``await no_requests_in_flight()`` fails the test unless every request and stream
+    producer it started ends within 3 s (abort is asynchronous, so it waits that long)."""
+    return _until_no_requests_in_flight
+
+
+@pytest.fixture
+async def rows_table(session: AsyncSession, table_name: str) -> AsyncIterator[str]:
+    """An empty table ``(p int, c int, v text)`` clustered by ``c``, dropped afterwards."""
+    await session.execute(
+        f"CREATE TABLE {table_name} (p int, c int, v text, PRIMARY KEY (p, c))", timeout=60
+    )
+    yield table_name
+    await session.execute(f"DROP TABLE {table_name}", timeout=60)
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))

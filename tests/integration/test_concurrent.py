@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 
@@ -14,7 +14,6 @@ from aiocql import (
     ExecutionResult,
     ParameterTypeError,
     PreparedStatement,
-    _native,
 )
 
 
@@ -31,14 +30,6 @@ async def _insert(session: AsyncSession, table: str) -> PreparedStatement:
 
 async def _keys(session: AsyncSession, table: str) -> set[int]:
     return {row.k for row in await session.execute(f"SELECT k FROM {table}")}
-
-
-async def _wait_for_no_in_flight() -> None:
-    for _ in range(300):
-        if _native._in_flight_requests() == 0:
-            return
-        await asyncio.sleep(0.01)
-    pytest.fail(f"{_native._in_flight_requests()} requests still in flight")
 
 
 def _rows(count: int, bad: set[int] = frozenset()) -> Iterator[tuple[object, str]]:  # type: ignore[assignment]
@@ -82,14 +73,17 @@ async def test_failures_are_returned_in_place(
 
 @pytest.mark.parametrize("position", [0, 250, 499])
 async def test_the_first_failure_is_raised_and_stops_new_requests(
-    session: AsyncSession, kv: str, position: int
+    session: AsyncSession,
+    kv: str,
+    position: int,
+    no_requests_in_flight: Callable[[], Awaitable[None]],
 ) -> None:
     insert = await _insert(session, kv)
     with pytest.raises(ParameterTypeError, match="int"):
         await session.execute_concurrent(insert, _rows(500, {position}), concurrency=1)
     # One at a time: everything before the failure was written, nothing after it was sent.
     assert await _keys(session, kv) == set(range(position))
-    await _wait_for_no_in_flight()
+    await no_requests_in_flight()
 
 
 async def test_the_lowest_failing_position_is_raised(session: AsyncSession, kv: str) -> None:
@@ -101,7 +95,9 @@ async def test_the_lowest_failing_position_is_raised(session: AsyncSession, kv: 
     assert raised.value.python_type == "str", "not the failure at the lowest position"
 
 
-async def test_parameters_are_consumed_lazily(session: AsyncSession, kv: str) -> None:
+async def test_parameters_are_consumed_lazily(
+    session: AsyncSession, kv: str, no_requests_in_flight: Callable[[], Awaitable[None]]
+) -> None:
     insert = await _insert(session, kv)
     pulled = 0
 
@@ -119,7 +115,7 @@ async def test_parameters_are_consumed_lazily(session: AsyncSession, kv: str) ->
             break
     # The first result arrives after roughly `concurrency` requests, not 10,000.
     assert pulled <= 10 + 10 + 1
-    await _wait_for_no_in_flight()
+    await no_requests_in_flight()
 
 
 async def test_execute_concurrent_iter_yields_each_index_once(
@@ -136,19 +132,23 @@ async def test_execute_concurrent_iter_yields_each_index_once(
     assert sorted(i for i, ok in seen.items() if not ok) == [0, 299]
 
 
-async def test_cancelling_a_bulk_load_cancels_its_requests(session: AsyncSession, kv: str) -> None:
+async def test_cancelling_a_bulk_load_cancels_its_requests(
+    session: AsyncSession, kv: str, no_requests_in_flight: Callable[[], Awaitable[None]]
+) -> None:
     insert = await _insert(session, kv)
     task = asyncio.ensure_future(session.execute_concurrent(insert, _rows(100_000), concurrency=50))
     await asyncio.sleep(0.2)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await _wait_for_no_in_flight()
+    await no_requests_in_flight()
     written = len(await _keys(session, kv))
     assert 0 < written < 100_000
 
 
-async def test_an_iterable_that_fails_propagates_its_error(session: AsyncSession, kv: str) -> None:
+async def test_an_iterable_that_fails_propagates_its_error(
+    session: AsyncSession, kv: str, no_requests_in_flight: Callable[[], Awaitable[None]]
+) -> None:
     insert = await _insert(session, kv)
 
     def rows() -> Iterator[tuple[int, str]]:
@@ -160,7 +160,7 @@ async def test_an_iterable_that_fails_propagates_its_error(session: AsyncSession
     with pytest.raises(LookupError, match="source failed"):
         async for _ in session.execute_concurrent_iter(insert, rows()):
             pass
-    await _wait_for_no_in_flight()
+    await no_requests_in_flight()
 
 
 @pytest.mark.parametrize(

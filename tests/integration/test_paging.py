@@ -10,7 +10,6 @@ import asyncio
 import sys
 import textwrap
 import urllib.parse
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -27,16 +26,6 @@ from aiocql import (
 PAGE = 100
 BIG_TABLE_ROWS = 100_000  # conftest's big_table
 KEYSPACE = "aiocql_test"
-
-
-@pytest.fixture
-async def rows_table(session: AsyncSession, table_name: str) -> AsyncIterator[str]:
-    """An empty table ``(p int, c int, v text)`` clustered by ``c``."""
-    await session.execute(
-        f"CREATE TABLE {table_name} (p int, c int, v text, PRIMARY KEY (p, c))", timeout=60
-    )
-    yield table_name
-    await session.execute(f"DROP TABLE {table_name}", timeout=60)
 
 
 async def _fill(session: AsyncSession, table: str, count: int, p: int = 1) -> None:
