@@ -3,9 +3,9 @@
 A streaming client (``benchmarks/clients/stream_<driver>.py``) reads the whole
 ``aiocql_bench.stream_rows`` table (1,000,000 rows of 5 columns, see benchmarks/schema.py) once,
 page by page with ``--fetch-size`` rows per page, touching every value of every row, and prints
-one line ``RESULT {json}``: rows per second, client CPU per row, RSS after connecting and at the
-peak (their difference is what streaming cost in memory), and for asyncio clients the lag of a
-1 ms heartbeat while the stream runs.
+one line ``RESULT {json}``: rows per second, client CPU per row, the RSS after connecting and
+the largest RSS sampled while streaming (their difference is what streaming cost in memory),
+and for asyncio clients the lag of a 1 ms heartbeat while the stream runs.
 
 A client that cannot run here calls ``unavailable(reason)`` (exit status 3).
 """
@@ -15,15 +15,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
-KEYSPACE = "aiocql_bench"
+# The request benchmark's measurements, so both benchmarks measure alike.
+from _harness import KEYSPACE, _cpu_seconds, _percentile, _rss_mb, unavailable
+
+__all__ = ["StreamArgs", "parse_args", "run_async", "run_sync", "unavailable"]
+
 STREAM_ROWS = 1_000_000
 STREAM_COLUMNS = 5
 STREAM_QUERY = f"SELECT p, c, t, b, d FROM {KEYSPACE}.stream_rows"
@@ -46,29 +49,11 @@ def parse_args(client: str) -> StreamArgs:
     return StreamArgs(client, ns.host, ns.port, ns.fetch_size)
 
 
-def unavailable(reason: str) -> NoReturn:
-    print("RESULT " + json.dumps({"unavailable": reason}), flush=True)
-    sys.exit(3)
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)  # the whole process, all threads
-    return usage.ru_utime + usage.ru_stime
-
-
-def _percentile(sorted_values: list[float], q: float) -> float | None:
-    if not sorted_values:
-        return None
-    return sorted_values[min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1)))]
+RSS_SAMPLE_ROWS = 10_000  # RSS is read every this many rows (ru_maxrss only knows the peak)
 
 
 def _touch(row: Iterable[Any]) -> int:
@@ -85,7 +70,7 @@ def _report(
     elapsed: float,
     cpu: float,
     rss_after_connect: float,
-    peak_before: float,
+    rss_while_streaming: float,
     lags_ms: list[float] | None,
     extra: dict[str, Any] | None,
 ) -> None:
@@ -103,8 +88,8 @@ def _report(
         "cpu_us_per_row": cpu / rows * 1e6,
         "rss_after_connect_mb": rss_after_connect,
         "peak_rss_mb": peak,
-        # ru_maxrss is the process's peak; if connecting peaked higher, streaming grew nothing.
-        "rss_growth_mb": max(0.0, peak - max(rss_after_connect, peak_before)),
+        # Sampled while streaming: ru_maxrss alone may be the peak of connecting.
+        "rss_growth_mb": max(0.0, rss_while_streaming - rss_after_connect),
         "loop_lag_p99_ms": None,
         "loop_lag_max_ms": None,
         "python": sys.version.split()[0],
@@ -131,7 +116,7 @@ async def run_async(
     returns an async iterator of rows (tuple-like), consumed here while a heartbeat runs."""
     open_stream, close = await connect(args)
     rss_after_connect = _rss_mb()
-    peak_before = _peak_rss_mb()
+    rss_max = rss_after_connect
     lags_ms: list[float] = []
     stopping = False
 
@@ -150,11 +135,13 @@ async def run_async(
     async for row in await open_stream():
         rows += 1
         values += _touch(row)
+        if rows % RSS_SAMPLE_ROWS == 0:
+            rss_max = max(rss_max, _rss_mb())
     elapsed, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
     stopping = True
     await beat
     await close()
-    _report(args, rows, values, elapsed, cpu, rss_after_connect, peak_before, lags_ms, extra)
+    _report(args, rows, values, elapsed, cpu, rss_after_connect, rss_max, lags_ms, extra)
 
 
 def run_sync(
@@ -166,12 +153,14 @@ def run_sync(
     result on this thread. There is no event loop, so no loop lag is reported."""
     rows_of, close = connect(args)
     rss_after_connect = _rss_mb()
-    peak_before = _peak_rss_mb()
+    rss_max = rss_after_connect
     cpu0, t0 = _cpu_seconds(), time.perf_counter()
     rows = values = 0
     for row in rows_of():
         rows += 1
         values += _touch(row)
+        if rows % RSS_SAMPLE_ROWS == 0:
+            rss_max = max(rss_max, _rss_mb())
     elapsed, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
     close()
-    _report(args, rows, values, elapsed, cpu, rss_after_connect, peak_before, None, extra)
+    _report(args, rows, values, elapsed, cpu, rss_after_connect, rss_max, None, extra)
