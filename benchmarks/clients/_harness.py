@@ -124,6 +124,17 @@ def _rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _peak_rss_mb() -> float:
+    """This process's RSS high-water mark (VmHWM). Not ``ru_maxrss``: Linux carries that over
+    from the process that forked and exec'd us, so every client reported the orchestrator's
+    peak (about 112 MB) whenever its own was lower."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)  # the whole process, all threads
     return usage.ru_utime + usage.ru_stime
@@ -181,7 +192,7 @@ def _report(
         "cpu_s": cpu,
         "cpu_us_per_op": cpu / ops * 1e6 if ops else None,
         "rss_after_connect_mb": rss_after_connect,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": _peak_rss_mb(),
         "errors": recorder.errors,
         "first_error": recorder.first_error,
         "loop_lag_p99_ms": None,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # The request benchmark's measurements, so both benchmarks measure alike.
-from _harness import KEYSPACE, _cpu_seconds, _percentile, _rss_mb, unavailable
+from _harness import KEYSPACE, _cpu_seconds, _peak_rss_mb, _percentile, _rss_mb, unavailable
 
 __all__ = ["StreamArgs", "parse_args", "run_async", "run_sync", "unavailable"]
 
@@ -49,11 +48,7 @@ def parse_args(client: str) -> StreamArgs:
     return StreamArgs(client, ns.host, ns.port, ns.fetch_size)
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-RSS_SAMPLE_ROWS = 10_000  # RSS is read every this many rows (ru_maxrss only knows the peak)
+RSS_SAMPLE_ROWS = 10_000  # RSS is read every this many rows (VmHWM includes connecting)
 
 
 def _touch(row: Iterable[Any]) -> int:
@@ -88,7 +83,7 @@ def _report(
         "cpu_us_per_row": cpu / rows * 1e6,
         "rss_after_connect_mb": rss_after_connect,
         "peak_rss_mb": peak,
-        # Sampled while streaming: ru_maxrss alone may be the peak of connecting.
+        # Sampled while streaming: the high-water mark may be the peak of connecting.
         "rss_growth_mb": max(0.0, rss_while_streaming - rss_after_connect),
         "loop_lag_p99_ms": None,
         "loop_lag_max_ms": None,
