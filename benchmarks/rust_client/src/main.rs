@@ -214,9 +214,21 @@ fn cpu_seconds() -> f64 {
     rusage().map_or(0.0, |u| tv(u.ru_utime) + tv(u.ru_stime))
 }
 
-/// ru_maxrss is in KiB on Linux.
+/// This process's RSS high-water mark (VmHWM, in KiB), like `_harness._peak_rss_mb`. Not
+/// ru_maxrss: Linux carries that over from the orchestrator that forked and exec'd us.
 fn peak_rss_mb() -> f64 {
-    rusage().map_or(0.0, |u| u.ru_maxrss as f64 / 1024.0)
+    let hwm = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+        });
+    match hwm {
+        Some(kib) => kib / 1024.0,
+        None => rusage().map_or(0.0, |u| u.ru_maxrss as f64 / 1024.0),
+    }
 }
 
 /// Resident set size from /proc/self/statm, like `_harness._rss_mb`.
