@@ -446,9 +446,10 @@ impl Session {
         let state = paging_state_arg(paging_state.as_ref())?;
         let timeout = timeout.or(settings.timeout_seconds);
         let (target, timeout) = self.target(&query, parameters, timeout, settings.fetch_size)?;
+        let core = self.core.clone();
         Ok(
             self.request(target, row_factory, move |session, resolve, context| {
-                crate::stream::start(session, resolve, state, timeout, settings, context)
+                crate::stream::start(core, session, resolve, state, timeout, settings, context)
             }),
         )
     }

@@ -37,7 +37,7 @@ use crate::result::{make_row, page_columns, row_values, Columns, RowFactory};
 use crate::runtime::{
     completer, lock, with_timeout, Completer, InFlight, PendingRequest, Ready, Work,
 };
-use crate::session::ResultContext;
+use crate::session::{ResultContext, SessionCore};
 use crate::types::with_user_types;
 
 /// Rows converted to Python objects at a time, as the consumer reaches them.
@@ -146,7 +146,9 @@ impl StreamSettings {
 
 /// Fetches the pages of one stream on the I/O thread.
 struct Producer {
-    session: Arc<ScyllaSession>,
+    /// The session's state, not the driver session itself: `session.close()` must end a stream
+    /// at its next page, not leave it holding the connections open.
+    core: Arc<SessionCore>,
     executable: Executable,
     state: PagingState,
     max_pages: Option<usize>,
@@ -159,7 +161,7 @@ impl Producer {
     async fn run(self) {
         let _in_flight = InFlight::enter();
         let Producer {
-            session,
+            core,
             executable,
             mut state,
             max_pages,
@@ -172,6 +174,10 @@ impl Producer {
             // The slot first, the request second: this is what bounds the prefetch to one page.
             let Ok(slot) = pages.reserve().await else {
                 return; // the stream was closed or dropped
+            };
+            let session = match core.live() {
+                Ok(session) => session,
+                Err(err) => return slot.send(Err(err)),
             };
             fetched += 1;
             requested.fetch_add(1, Ordering::SeqCst);
@@ -212,6 +218,7 @@ impl Drop for ProducerHandle {
 /// The work of `await session.execute_stream(...)`: resolve the statement, start the producer,
 /// and complete with the stream once the first page is in.
 pub(crate) fn start(
+    core: Arc<SessionCore>,
     session: Arc<ScyllaSession>,
     resolve: Resolve,
     state: PagingState,
@@ -229,7 +236,7 @@ pub(crate) fn start(
         let requested = Arc::new(AtomicUsize::new(0));
         let producer = tokio::spawn(
             Producer {
-                session,
+                core,
                 executable,
                 state,
                 max_pages: settings.max_pages,

@@ -15,6 +15,7 @@ import pytest
 from aiocql import (
     AsyncSession,
     AsyncStreamingResultSet,
+    ConnectionClosed,
     InvalidRequest,
     OperationTimedOut,
     StreamConfig,
@@ -381,3 +382,38 @@ async def test_streaming_100k_rows_keeps_memory_flat(session: AsyncSession, big_
     # Holding 100k rows as Python objects takes ~30 MB; a stream holds about two pages.
     assert max(samples) - before < 10, f"RSS rose {max(samples) - before:.1f} MB while streaming"
     assert _rss_mb() - before < 5, f"RSS grew {_rss_mb() - before:.1f} MB over 4 streams"
+
+
+async def test_a_row_factory_shapes_streamed_rows_and_pages(
+    session: AsyncSession, rows_table: str
+) -> None:
+    await _fill(session, rows_table, 150)
+    query = f"SELECT c, v FROM {rows_table} WHERE p = 1"
+    config = StreamConfig(fetch_size=PAGE)
+    async with await session.execute_stream(query, None, config, row_factory=dict) as stream:
+        first = await stream.__anext__()
+        pages = [page async for page in stream.pages()]
+    assert first == {"c": 0, "v": "v0"}
+    assert pages[-1][-1] == {"c": 149, "v": "v149"}
+
+
+async def test_closing_the_session_ends_its_streams_at_the_next_page(
+    fresh_session: AsyncSession,
+    rows_table: str,
+    no_requests_in_flight: Callable[[], Awaitable[None]],
+) -> None:
+    await _fill(fresh_session, rows_table, PAGE * 5)
+    stream = await _stream(fresh_session, rows_table)
+    await _settle(stream)  # page 2 has arrived; page 3 waits for room
+    await fresh_session.close()
+    keys: list[int] = []
+
+    async def consume() -> None:
+        async for row in stream:
+            keys.append(row.c)
+
+    with pytest.raises(ConnectionClosed):
+        await consume()
+    # Rows already received are delivered; no page is requested after close().
+    assert keys == list(range(2 * PAGE))
+    await no_requests_in_flight()
