@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyStopAsyncIteration;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use pyo3::{PyTraverseError, PyVisit};
@@ -340,7 +341,17 @@ impl StreamingResultSet {
         let callback = this.page_callback.as_ref().map(|c| c.clone_ref(py));
         drop(this);
         if let Some(callback) = callback {
-            callback.bind(py).call1((number, count))?;
+            let returned = callback.bind(py).call1((number, count))?;
+            if !returned.is_none() && returned.hasattr(intern!(py, "__await__"))? {
+                // An `async def` callback would silently never run: say so instead.
+                if returned.hasattr(intern!(py, "close"))? {
+                    returned.call_method0(intern!(py, "close"))?;
+                }
+                return Err(type_error(
+                    "stream_config.page_callback must be a plain function: it returned an \
+                     awaitable, which would never run (page_callback is called synchronously)",
+                ));
+            }
         }
         Ok(())
     }

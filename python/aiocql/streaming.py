@@ -22,8 +22,9 @@ class StreamConfig:
     Args:
         fetch_size: rows per page requested from the server.
         max_pages: stop after this many page requests (``None``: the whole result).
-        page_callback: ``callback(page_number, rows_in_page)``, called on the event loop
-            thread as each page arrives; an exception it raises propagates to the consumer.
+        page_callback: ``callback(page_number, rows_in_page)``, a plain function (not
+            ``async def``) called on the event loop thread as each page arrives; an exception it
+            raises propagates to the consumer.
         timeout_seconds: limit for each page request (``None``: the session's request timeout);
             a ``timeout=`` given to ``execute_stream`` wins.
 

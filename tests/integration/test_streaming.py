@@ -417,3 +417,17 @@ async def test_closing_the_session_ends_its_streams_at_the_next_page(
     # Rows already received are delivered; no page is requested after close().
     assert keys == list(range(2 * PAGE))
     await no_requests_in_flight()
+
+
+async def test_an_async_page_callback_is_refused_not_silently_dropped(
+    session: AsyncSession, rows_table: str
+) -> None:
+    await _fill(session, rows_table, 10)
+    called: list[int] = []
+
+    async def on_page(page_number: int, rows: int) -> None:
+        called.append(page_number)
+
+    with pytest.raises(TypeError, match="page_callback must be a plain function"):
+        await _stream(session, rows_table, page_callback=on_page)
+    assert called == []
