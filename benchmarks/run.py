@@ -153,19 +153,23 @@ class Responder:
             self.proc.wait(timeout=10)
 
 
-def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Median, min and max of each metric over the successful repetitions of one point."""
-    ok = [r for r in runs if "ops" in r]
+def aggregate(
+    runs: list[dict[str, Any]], metrics: list[str] = METRICS, done_key: str = "ops"
+) -> dict[str, Any]:
+    """Median, min and max of each metric over the successful repetitions of one point (a run
+    succeeded if it has ``done_key``). Also used by stream.py."""
+    ok = [r for r in runs if done_key in r]
     summary: dict[str, Any] = {"runs": len(runs), "ok": len(ok)}
     if not ok:
         reasons = {r.get("unavailable") or r.get("failed") for r in runs}
         summary["unavailable"] = "; ".join(sorted(str(x) for x in reasons))
         return summary
-    summary["errors"] = sum(r["errors"] for r in ok)
+    if "errors" in ok[0]:
+        summary["errors"] = sum(r["errors"] for r in ok)
     first_errors = [r["first_error"] for r in ok if r.get("first_error")]
     if first_errors:
         summary["first_error"] = first_errors[0]
-    for metric in METRICS:
+    for metric in metrics:
         values = [r[metric] for r in ok if r.get(metric) is not None]
         if values:
             summary[metric] = {

@@ -17,7 +17,6 @@ import asyncio
 import datetime as dt
 import json
 import random
-import statistics
 import subprocess
 import sys
 import time
@@ -70,23 +69,10 @@ def run_client(client: str, fetch_size: int) -> dict[str, Any]:
 
 
 def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    ok = [r for r in runs if "rows" in r]
-    summary: dict[str, Any] = {"runs": len(runs), "ok": len(ok)}
-    if not ok:
-        reasons = {r.get("unavailable") or r.get("failed") for r in runs}
-        summary["unavailable"] = "; ".join(sorted(str(x) for x in reasons))
-        return summary
-    for metric in METRICS:
-        values = [r[metric] for r in ok if r.get(metric) is not None]
-        if values:
-            summary[metric] = {
-                "median": statistics.median(values),
-                "min": min(values),
-                "max": max(values),
-            }
-    if "version" in ok[0]:
-        summary["version"] = ok[0]["version"]
-    return summary
+    """Median, min and max of each metric over the successful repetitions of one client."""
+    from run import aggregate as aggregate_runs
+
+    return aggregate_runs(runs, METRICS, done_key="rows")
 
 
 def _cell(summary: dict[str, Any], metric: str, fmt: str) -> str:
