@@ -26,7 +26,7 @@ use scylla::statement::unprepared::Statement;
 use crate::errors::{type_error, value_error, DriverResult};
 use crate::options::StatementOptions;
 use crate::result::build_rows;
-use crate::runtime::{completer, with_timeout, Completer, PendingRequest, Work};
+use crate::runtime::{completer, failure, with_timeout, Completer, PendingRequest, Work};
 use crate::session::{parse_timeout, ResultContext, SessionCore, DEFAULT_PAGE_SIZE};
 use crate::statement::bind;
 use crate::types::with_user_types;
@@ -197,12 +197,12 @@ pub(crate) fn paging_token(state: &[u8]) -> String {
 }
 
 /// Reads a `fetch_size=` argument (rows per page).
-pub(crate) fn fetch_size_arg(name: &str, size: Option<i64>) -> PyResult<Option<i32>> {
+pub(crate) fn fetch_size_arg(size: Option<i64>) -> PyResult<Option<i32>> {
     match size {
         None => Ok(None),
         Some(n) if n > 0 && n <= i64::from(i32::MAX) => Ok(Some(n as i32)),
         Some(n) => Err(value_error(format!(
-            "{name} must be a positive number of rows, got {n}"
+            "fetch_size must be a positive number of rows, got {n}"
         ))),
     }
 }
@@ -230,7 +230,7 @@ impl PageSource {
                 let state = PagingState::new_from_raw_bytes(state);
                 let result =
                     with_timeout(timeout, "request", source.executable.page(&session, state)).await;
-                page_completer(result, &source)
+                page_completer(result, source)
             }) as Work)
         })))
     }
@@ -245,7 +245,7 @@ pub(crate) fn first_page_completer(
 ) -> Completer {
     let (executable, page) = match result {
         Ok((executable, page)) => (Arc::new(executable), page),
-        Err(err) => return completer::<(), _>(Err(err), |py, ()| Ok(py.None())),
+        Err(err) => return failure(err),
     };
     let source = PageSource {
         core,
@@ -253,11 +253,10 @@ pub(crate) fn first_page_completer(
         timeout,
         context,
     };
-    page_completer(Ok(page), &Arc::new(source))
+    page_completer(Ok(page), Arc::new(source))
 }
 
-fn page_completer(result: DriverResult<Page>, source: &Arc<PageSource>) -> Completer {
-    let source = source.clone();
+fn page_completer(result: DriverResult<Page>, source: Arc<PageSource>) -> Completer {
     completer(result, move |py, (page, next)| {
         let state = match next {
             PagingStateResponse::HasMorePages { state } => state.as_bytes_slice().cloned(),
@@ -271,7 +270,7 @@ fn page_completer(result: DriverResult<Page>, source: &Arc<PageSource>) -> Compl
         let rows = with_user_types(source.context.user_types.clone(), || {
             build_rows(py, vec![page], factory.as_ref())
         })?;
-        let next = state.is_some().then(|| source.clone());
-        Ok(Py::new(py, rows.with_paging(state, next))?.into_any())
+        let next = state.map(|state| (state, source.clone()));
+        Ok(Py::new(py, rows.with_next_page(next))?.into_any())
     })
 }

@@ -263,19 +263,17 @@ pub struct ResultSet {
     /// result has no row, Some(Some(applied)) otherwise. Kept apart from the rows, which a row
     /// factory may have turned into anything.
     applied: Option<Option<bool>>,
-    /// The server's paging state when more pages follow (results of `execute_page`).
-    paging_state: Option<Arc<[u8]>>,
-    next_page: Option<Arc<PageSource>>,
+    /// When more pages follow (results of `execute_page`): the server's paging state and
+    /// where to fetch the next page from.
+    next_page: Option<(Arc<[u8]>, Arc<PageSource>)>,
 }
 
 impl ResultSet {
-    /// This result as one page of a paged query: `state` is where the next page starts.
-    pub(crate) fn with_paging(
+    /// This result as one page of a paged query, with the next page if there is one.
+    pub(crate) fn with_next_page(
         mut self,
-        state: Option<Arc<[u8]>>,
-        next_page: Option<Arc<PageSource>>,
+        next_page: Option<(Arc<[u8]>, Arc<PageSource>)>,
     ) -> Self {
-        self.paging_state = state;
         self.next_page = next_page;
         self
     }
@@ -352,7 +350,7 @@ impl ResultSet {
     /// their `fetch_next_page()` can be partial; `execute` fetches every page).
     #[getter]
     fn has_more_pages(&self) -> bool {
-        self.paging_state.is_some()
+        self.next_page.is_some()
     }
 
     /// Where the next page starts, as opaque bytes (`None` on the last page). Pass it back as
@@ -360,16 +358,18 @@ impl ResultSet {
     /// or another one.
     #[getter]
     fn paging_state<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
-        self.paging_state
+        self.next_page
             .as_ref()
-            .map(|state| PyBytes::new(py, state))
+            .map(|(state, _)| PyBytes::new(py, state))
     }
 
     /// `paging_state` as URL-safe text (base64 without padding), for a REST API's `next`
     /// link or cursor; `execute_page(..., paging_state=token)` accepts it as is.
     #[getter]
     fn paging_token(&self) -> Option<String> {
-        self.paging_state.as_deref().map(paging_token)
+        self.next_page
+            .as_ref()
+            .map(|(state, _)| paging_token(state))
     }
 
     /// Fetch the page after this one, as a new `AsyncResultSet`.
@@ -382,9 +382,9 @@ impl ResultSet {
     ///         page = await page.fetch_next_page()
     #[pyo3(signature = (*, timeout=None))]
     fn fetch_next_page(&self, timeout: Option<f64>) -> PyResult<PendingRequest> {
-        match (&self.next_page, &self.paging_state) {
-            (Some(source), Some(state)) => source.next_page(state.clone(), timeout),
-            _ => {
+        match &self.next_page {
+            Some((state, source)) => source.next_page(state.clone(), timeout),
+            None => {
                 Err(DriverError::Exhausted("this is the last page: has_more_pages is False").into())
             }
         }
@@ -597,7 +597,6 @@ pub(crate) fn build_rows(
         columns,
         warnings,
         applied,
-        paging_state: None,
         next_page: None,
     })
 }

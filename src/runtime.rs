@@ -847,6 +847,11 @@ impl Ready {
     }
 }
 
+/// A completer that raises `err`'s exception.
+pub fn failure(err: DriverError) -> Completer {
+    Box::new(move |py| Err(err.into_pyerr(py)))
+}
+
 /// Turns a driver result into a completer that raises the mapped exception or builds the value.
 pub fn completer<T, F>(result: Result<T, DriverError>, build: F) -> Completer
 where

@@ -236,6 +236,11 @@ impl Session {
         } else if is_statement_class(query, "SimpleStatement")? {
             let text: String = query.getattr("query_string")?.extract()?;
             (text, StatementOptions::from_statement(query)?)
+        } else if is_statement_class(query, "BatchStatement")? {
+            // execute() runs batches before coming here; paging them means nothing.
+            return Err(type_error(
+                "a BatchStatement has no pages: run it with execute_batch()",
+            ));
         } else {
             return Err(type_error(format!(
                 "query must be a str, a SimpleStatement, a PreparedStatement, a BoundStatement or a BatchStatement, got {}",
@@ -383,12 +388,7 @@ impl Session {
         row_factory: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PendingRequest> {
         let row_factory = checked_row_factory(row_factory)?;
-        let page_size = fetch_size_arg("fetch_size", fetch_size)?;
-        if is_statement_class(&query, "BatchStatement")? {
-            return Err(type_error(
-                "execute_page() takes a single statement; run a BatchStatement with execute_batch()",
-            ));
-        }
+        let page_size = fetch_size_arg(fetch_size)?;
         let state = paging_state_arg(paging_state.as_ref())?;
         let (target, timeout) = self.target(&query, parameters, timeout, page_size)?;
         let core = self.core.clone();
@@ -438,11 +438,6 @@ impl Session {
     ) -> PyResult<PendingRequest> {
         let row_factory = checked_row_factory(row_factory)?;
         let settings = StreamSettings::from_config(stream_config.as_ref())?;
-        if is_statement_class(&query, "BatchStatement")? {
-            return Err(type_error(
-                "execute_stream() takes a single statement; run a BatchStatement with execute_batch()",
-            ));
-        }
         let state = paging_state_arg(paging_state.as_ref())?;
         let timeout = timeout.or(settings.timeout_seconds);
         let (target, timeout) = self.target(&query, parameters, timeout, settings.fetch_size)?;

@@ -36,7 +36,7 @@ use crate::errors::{runtime_error, type_error, value_error, DriverError, DriverR
 use crate::paging::{Executable, Resolve};
 use crate::result::{make_row, page_columns, row_values, Columns, RowFactory};
 use crate::runtime::{
-    completer, lock, with_timeout, Completer, InFlight, PendingRequest, Ready, Work,
+    failure, lock, with_timeout, Completer, InFlight, PendingRequest, Ready, Work,
 };
 use crate::session::{ResultContext, SessionCore};
 use crate::types::with_user_types;
@@ -231,7 +231,7 @@ pub(crate) fn start(
         let executable = match with_timeout(timeout, "request", resolve.executable(&session)).await
         {
             Ok(executable) => executable,
-            Err(err) => return completer::<(), _>(Err(err), |py, ()| Ok(py.None())),
+            Err(err) => return failure(err),
         };
         let (sender, receiver) = mpsc::channel(1);
         let requested = Arc::new(AtomicUsize::new(0));
@@ -413,22 +413,17 @@ impl StreamingResultSet {
         }
     }
 
-    /// The next row, if one can be had without waiting; and whether to yield to the loop first.
-    fn step_row(slf: &Bound<'_, Self>) -> PyResult<Step<(Py<PyAny>, bool)>> {
+    /// What `take` can make of the current page, installing pages that have already arrived
+    /// until it makes something, the stream ends, or the next page is still on its way.
+    fn step<T>(
+        slf: &Bound<'_, Self>,
+        mut take: impl FnMut(&mut Self, Python<'_>) -> PyResult<Option<T>>,
+    ) -> PyResult<Step<T>> {
         let py = slf.py();
         loop {
             let mut this = slf.try_borrow_mut()?;
-            if let Some(row) = this.ready.pop_front() {
-                let now = Instant::now();
-                let yield_first = now.duration_since(this.last_yield) >= YIELD_INTERVAL;
-                if yield_first {
-                    this.last_yield = now;
-                }
-                return Ok(Step::Item((row, yield_first)));
-            }
-            if this.page.is_some() {
-                this.convert(py, CHUNK_ROWS)?;
-                continue;
+            if let Some(item) = take(&mut this, py)? {
+                return Ok(Step::Item(item));
             }
             if this.finished {
                 return Ok(Step::End);
@@ -441,26 +436,34 @@ impl StreamingResultSet {
         }
     }
 
+    /// The next row, if one can be had without waiting; and whether to yield to the loop first.
+    fn step_row(slf: &Bound<'_, Self>) -> PyResult<Step<(Py<PyAny>, bool)>> {
+        Self::step(slf, |this, py| loop {
+            if let Some(row) = this.ready.pop_front() {
+                let now = Instant::now();
+                let yield_first = now.duration_since(this.last_yield) >= YIELD_INTERVAL;
+                if yield_first {
+                    this.last_yield = now;
+                }
+                return Ok(Some((row, yield_first)));
+            }
+            if this.page.is_none() {
+                return Ok(None);
+            }
+            this.convert(py, CHUNK_ROWS)?;
+        })
+    }
+
     /// The rest of the current page, or the next page if it has arrived.
     fn step_page(slf: &Bound<'_, Self>) -> PyResult<Step<Py<PyList>>> {
-        let py = slf.py();
-        loop {
-            let mut this = slf.try_borrow_mut()?;
-            if this.page.is_some() || !this.ready.is_empty() {
-                this.convert(py, usize::MAX)?;
-                let rows = PyList::new(py, this.ready.drain(..))?;
-                this.last_yield = Instant::now();
-                return Ok(Step::Item(rows.unbind()));
+        Self::step(slf, |this, py| {
+            if this.page.is_none() && this.ready.is_empty() {
+                return Ok(None);
             }
-            if this.finished {
-                return Ok(Step::End);
-            }
-            let Some(item) = this.try_receive() else {
-                return Ok(Step::Wait);
-            };
-            drop(this);
-            Self::install(slf, item)?;
-        }
+            this.convert(py, usize::MAX)?;
+            this.last_yield = Instant::now();
+            Ok(Some(PyList::new(py, this.ready.drain(..))?.unbind()))
+        })
     }
 
     /// A request that completes when the next page has arrived, with what `take` makes of it.

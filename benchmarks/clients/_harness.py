@@ -169,6 +169,14 @@ class _Recorder:
             self.first_error = f"{type(exc).__name__}: {exc}"
 
 
+def lag_figures(lags_ms: list[float] | None) -> dict[str, float | None]:
+    """p99 and max of the heartbeat lags (None for clients without an event loop)."""
+    if not lags_ms:
+        return {"loop_lag_p99_ms": None, "loop_lag_max_ms": None}
+    lags = sorted(lags_ms)
+    return {"loop_lag_p99_ms": _percentile(lags, 0.99), "loop_lag_max_ms": lags[-1]}
+
+
 def _report(
     args: Args,
     recorder: _Recorder,
@@ -195,14 +203,9 @@ def _report(
         "peak_rss_mb": _peak_rss_mb(),
         "errors": recorder.errors,
         "first_error": recorder.first_error,
-        "loop_lag_p99_ms": None,
-        "loop_lag_max_ms": None,
+        **lag_figures(lags_ms),
         "python": sys.version.split()[0],
     }
-    if lags_ms:
-        lags_ms.sort()
-        result["loop_lag_p99_ms"] = _percentile(lags_ms, 0.99)
-        result["loop_lag_max_ms"] = lags_ms[-1]
     if extra:
         result.update(extra)
     print("RESULT " + json.dumps(result), flush=True)

@@ -22,7 +22,16 @@ from dataclasses import dataclass
 from typing import Any
 
 # The request benchmark's measurements, so both benchmarks measure alike.
-from _harness import KEYSPACE, _cpu_seconds, _peak_rss_mb, _percentile, _rss_mb, unavailable
+from _harness import (
+    KEYSPACE,
+    _cpu_seconds,
+    _heartbeat,
+    _peak_rss_mb,
+    _Recorder,
+    _rss_mb,
+    lag_figures,
+    unavailable,
+)
 
 __all__ = ["StreamArgs", "parse_args", "run_async", "run_sync", "unavailable"]
 
@@ -85,14 +94,9 @@ def _report(
         "peak_rss_mb": peak,
         # Sampled while streaming: the high-water mark may be the peak of connecting.
         "rss_growth_mb": max(0.0, rss_while_streaming - rss_after_connect),
-        "loop_lag_p99_ms": None,
-        "loop_lag_max_ms": None,
+        **lag_figures(lags_ms),
         "python": sys.version.split()[0],
     }
-    if lags_ms:
-        lags_ms.sort()
-        result["loop_lag_p99_ms"] = _percentile(lags_ms, 0.99)
-        result["loop_lag_max_ms"] = lags_ms[-1]
     if extra:
         result.update(extra)
     print("RESULT " + json.dumps(result), flush=True)
@@ -113,18 +117,10 @@ async def run_async(
     rss_after_connect = _rss_mb()
     rss_max = rss_after_connect
     lags_ms: list[float] = []
-    stopping = False
-
-    async def heartbeat() -> None:
-        clock = time.perf_counter
-        while not stopping:
-            start = clock()
-            await asyncio.sleep(0.001)
-            lags_ms.append(max(0.0, (clock() - start - 0.001) * 1000))
-
-    beat = asyncio.ensure_future(heartbeat())
+    heartbeat = _Recorder()  # only its recording/stopping flags drive the shared heartbeat
+    beat = asyncio.ensure_future(_heartbeat(heartbeat, lags_ms))
     await asyncio.sleep(0.01)
-    lags_ms.clear()
+    heartbeat.recording = True
     cpu0, t0 = _cpu_seconds(), time.perf_counter()
     rows = values = 0
     async for row in await open_stream():
@@ -133,7 +129,7 @@ async def run_async(
         if rows % RSS_SAMPLE_ROWS == 0:
             rss_max = max(rss_max, _rss_mb())
     elapsed, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
-    stopping = True
+    heartbeat.stopping = True
     await beat
     await close()
     _report(args, rows, values, elapsed, cpu, rss_after_connect, rss_max, lags_ms, extra)
