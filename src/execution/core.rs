@@ -1,0 +1,86 @@
+//! [`SessionCore`]: the state a session shares with its in-flight requests.
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use scylla::client::session::Session as ScyllaSession;
+use scylla::statement::prepared::PreparedStatement as ScyllaPrepared;
+
+use super::prepared_cache::{CacheKey, PreparedCache};
+use crate::errors::{DriverError, DriverResult};
+use crate::interop::sync::{lock, read, write};
+use crate::results::context::ResultContext;
+
+/// A session's driver session (until it is closed), defaults and caches.
+pub(crate) struct SessionCore {
+    session: RwLock<Option<Arc<ScyllaSession>>>,
+    default_timeout: Option<Duration>,
+    prepared: Mutex<PreparedCache>,
+    user_types: Option<Arc<Py<PyDict>>>,
+    /// `session.row_factory`: None builds `Row`s.
+    row_factory: RwLock<Option<Arc<Py<PyAny>>>>,
+}
+
+impl SessionCore {
+    pub(crate) fn new(
+        session: ScyllaSession,
+        default_timeout: Option<Duration>,
+        prepared_cache_size: usize,
+        user_types: Option<Arc<Py<PyDict>>>,
+    ) -> Self {
+        SessionCore {
+            session: RwLock::new(Some(Arc::new(session))),
+            default_timeout,
+            prepared: Mutex::new(PreparedCache::new(prepared_cache_size)),
+            user_types,
+            row_factory: RwLock::new(None),
+        }
+    }
+
+    /// The driver session, unless the session was closed.
+    pub(crate) fn live(&self) -> DriverResult<Arc<ScyllaSession>> {
+        read(&self.session)
+            .clone()
+            .ok_or(DriverError::Closed("Session is closed"))
+    }
+
+    /// Marks the session closed and hands back the driver session, to be dropped off the loop.
+    pub(crate) fn close(&self) -> Option<Arc<ScyllaSession>> {
+        write(&self.session).take()
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        read(&self.session).is_none()
+    }
+
+    /// The session's `request_timeout`: a call's default deadline.
+    pub(crate) fn default_timeout(&self) -> Option<Duration> {
+        self.default_timeout
+    }
+
+    pub(crate) fn row_factory(&self) -> Option<Arc<Py<PyAny>>> {
+        read(&self.row_factory).clone()
+    }
+
+    pub(crate) fn set_row_factory(&self, factory: Option<Arc<Py<PyAny>>>) {
+        *write(&self.row_factory) = factory;
+    }
+
+    /// How the rows of a call with `row_factory` are built (None: the session's factory).
+    pub(crate) fn result_context(&self, row_factory: Option<Arc<Py<PyAny>>>) -> ResultContext {
+        ResultContext::new(
+            self.user_types.clone(),
+            row_factory.or_else(|| self.row_factory()),
+        )
+    }
+
+    pub(crate) fn cached(&self, key: &CacheKey) -> Option<ScyllaPrepared> {
+        lock(&self.prepared).get(key)
+    }
+
+    pub(crate) fn remember(&self, key: CacheKey, prepared: ScyllaPrepared) {
+        lock(&self.prepared).insert(key, prepared);
+    }
+}
