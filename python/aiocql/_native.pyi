@@ -99,7 +99,7 @@ class LoopBridge:
 class ClusterConfig:
     def __new__(
         cls,
-        contact_points: Sequence[str],
+        contact_points: Iterable[str] | None,
         port: int,
         *,
         connect_timeout: float,
@@ -107,7 +107,8 @@ class ClusterConfig:
         username: str | None = None,
         password: str | None = None,
         compression: str | None = None,
-        prepared_cache_size: int = 512,
+        prepared_cache_size: int,
+        protocol_version: int | None = None,
         user_types: dict[tuple[str, str], Any] | None = None,
     ) -> ClusterConfig: ...
     @property

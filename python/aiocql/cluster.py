@@ -9,7 +9,7 @@ from typing import Any
 
 from aiocql import _native
 from aiocql._native import AsyncSession
-from aiocql.errors import ConfigurationError, ConnectionClosed
+from aiocql.errors import ConnectionClosed
 
 __all__ = ["AsyncCluster"]
 
@@ -26,14 +26,6 @@ _IGNORED_COMPAT_OPTIONS = frozenset(
         "retry_policy",
     }
 )
-
-
-def _positive(name: str, value: float | None, *, optional: bool = False) -> float | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ConfigurationError(f"{name} must be a positive number of seconds, got {value!r}")
-    return float(value)
 
 
 class AsyncCluster:
@@ -83,47 +75,20 @@ class AsyncCluster:
             raise TypeError(
                 f"AsyncCluster() got unexpected keyword argument(s): {', '.join(sorted(unknown))}"
             )
-        if isinstance(contact_points, str):
-            raise ConfigurationError(
-                f"contact_points must be a list of hosts, not a str; write [{contact_points!r}]"
-            )
-        points = ["127.0.0.1"] if contact_points is None else list(contact_points)
-        if not points or not all(isinstance(p, str) for p in points):
-            raise ConfigurationError(
-                f"contact_points must be a non-empty list of host strings, got {points!r}"
-            )
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-            raise ConfigurationError(f"port must be an int from 1 to 65535, got {port!r}")
-        if protocol_version not in (None, 4):
-            raise ConfigurationError(
-                f"protocol_version={protocol_version!r} is not supported: aiocql speaks native "
-                "protocol v4 (with Cassandra 3.0 to 5.0 and ScyllaDB); pass None or 4"
-            )
-        if (
-            isinstance(prepared_cache_size, bool)
-            or not isinstance(prepared_cache_size, int)
-            or (prepared_cache_size < 0)
-        ):
-            raise ConfigurationError(
-                f"prepared_cache_size must be a non-negative int, got {prepared_cache_size!r}"
-            )
         self._user_types: dict[tuple[str, str], Callable[..., Any]] = {}
-        connect = _positive("connect_timeout", connect_timeout)
-        assert connect is not None
-        try:
-            self._config = _native.ClusterConfig(
-                points,
-                port,
-                connect_timeout=connect,
-                request_timeout=_positive("request_timeout", request_timeout, optional=True),
-                username=username,
-                password=password,
-                compression=compression,
-                prepared_cache_size=prepared_cache_size,
-                user_types=self._user_types,
-            )
-        except ValueError as exc:
-            raise ConfigurationError(str(exc)) from None
+        # Every setting is validated once, by the native ClusterConfig (ConfigurationError).
+        self._config = _native.ClusterConfig(
+            contact_points,
+            port,
+            connect_timeout=connect_timeout,
+            request_timeout=request_timeout,
+            username=username,
+            password=password,
+            compression=compression,
+            prepared_cache_size=prepared_cache_size,
+            protocol_version=protocol_version,
+            user_types=self._user_types,
+        )
         self._sessions: weakref.WeakSet[AsyncSession] = weakref.WeakSet()
         self._closed = False
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from aiocql._native import BoundStatement, PreparedStatement
 
-__all__ = ["BatchStatement", "BatchType", "ConsistencyLevel", "SimpleStatement"]
+__all__ = ["BatchStatement", "BatchType", "ConsistencyLevel", "SimpleStatement", "Statement"]
 
 
 class ConsistencyLevel(IntEnum):
@@ -29,7 +29,44 @@ class ConsistencyLevel(IntEnum):
     LOCAL_ONE = 10
 
 
-class SimpleStatement:
+class Statement:
+    """The options every statement kind carries (cassandra-driver's base class of
+    `SimpleStatement` and `BatchStatement`); ``None`` means the session's default.
+
+    The core reads and validates them when the statement is executed, before any I/O.
+    """
+
+    __slots__ = (
+        "consistency_level",
+        "is_idempotent",
+        "serial_consistency_level",
+        "timeout",
+        "timestamp",
+    )
+
+    def __init__(
+        self,
+        *,
+        consistency_level: int | None = None,
+        serial_consistency_level: int | None = None,
+        is_idempotent: bool = False,
+        timeout: float | None = None,
+        timestamp: int | None = None,
+    ) -> None:
+        self.consistency_level = consistency_level
+        self.serial_consistency_level = serial_consistency_level
+        self.is_idempotent = is_idempotent
+        self.timeout = timeout
+        self.timestamp = timestamp
+
+    def _consistency_name(self) -> object:
+        level: object = self.consistency_level
+        if isinstance(level, int) and level in ConsistencyLevel._value2member_map_:
+            level = ConsistencyLevel(level).name
+        return level
+
+
+class SimpleStatement(Statement):
     """A CQL string with per-statement options, for ``session.execute()``.
 
     Args:
@@ -53,15 +90,7 @@ class SimpleStatement:
         rs = await session.execute(stmt, [user_id])
     """
 
-    __slots__ = (
-        "consistency_level",
-        "fetch_size",
-        "is_idempotent",
-        "query_string",
-        "serial_consistency_level",
-        "timeout",
-        "timestamp",
-    )
+    __slots__ = ("fetch_size", "query_string")
 
     def __init__(
         self,
@@ -75,19 +104,18 @@ class SimpleStatement:
     ) -> None:
         if not isinstance(query_string, str):
             raise TypeError(f"query_string must be a str, got {type(query_string).__name__}")
+        super().__init__(
+            consistency_level=consistency_level,
+            serial_consistency_level=serial_consistency_level,
+            is_idempotent=is_idempotent,
+            timeout=timeout,
+            timestamp=timestamp,
+        )
         self.query_string = query_string
-        self.consistency_level = consistency_level
-        self.serial_consistency_level = serial_consistency_level
         self.fetch_size = fetch_size
-        self.is_idempotent = is_idempotent
-        self.timeout = timeout
-        self.timestamp = timestamp
 
     def __repr__(self) -> str:
-        level: object = self.consistency_level
-        if isinstance(level, int) and level in ConsistencyLevel._value2member_map_:
-            level = ConsistencyLevel(level).name
-        return f"<SimpleStatement {self.query_string!r} consistency={level}>"
+        return f"<SimpleStatement {self.query_string!r} consistency={self._consistency_name()}>"
 
 
 class BatchType(IntEnum):
@@ -104,7 +132,7 @@ class BatchType(IntEnum):
 Parameters = Sequence[Any] | Mapping[str, Any] | None
 
 
-class BatchStatement:
+class BatchStatement(Statement):
     """Several statements sent as one request: ``await session.execute_batch(batch)``.
 
     Args:
@@ -124,15 +152,7 @@ class BatchStatement:
         await session.execute_batch(batch)
     """
 
-    __slots__ = (
-        "_entries",
-        "batch_type",
-        "consistency_level",
-        "is_idempotent",
-        "serial_consistency_level",
-        "timeout",
-        "timestamp",
-    )
+    __slots__ = ("_entries", "batch_type")
 
     def __init__(
         self,
@@ -143,12 +163,14 @@ class BatchStatement:
         timeout: float | None = None,
         timestamp: int | None = None,
     ) -> None:
+        super().__init__(
+            consistency_level=consistency_level,
+            serial_consistency_level=serial_consistency_level,
+            is_idempotent=is_idempotent,
+            timeout=timeout,
+            timestamp=timestamp,
+        )
         self.batch_type = batch_type
-        self.consistency_level = consistency_level
-        self.serial_consistency_level = serial_consistency_level
-        self.is_idempotent = is_idempotent
-        self.timeout = timeout
-        self.timestamp = timestamp
         self._entries: list[tuple[Any, Parameters]] = []
 
     def add(
