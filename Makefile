@@ -65,15 +65,17 @@ demo: build ## Run examples/quickstart.py against a local node (started if neede
 .PHONY: format
 format: venv ## Reformat Rust and Python sources
 	cargo fmt
-	$(VENV)/bin/ruff format python tests examples benchmarks tools/testcluster.py
-	$(VENV)/bin/ruff check --fix python tests examples benchmarks tools/testcluster.py
+	$(VENV)/bin/ruff format python tests examples benchmarks tools/check_layers.py
+	$(VENV)/bin/ruff check --fix python tests examples benchmarks tools/check_layers.py
 
 .PHONY: lint
-lint: build ## rustfmt, clippy, ruff, mypy --strict, stubtest
+lint: build ## rustfmt, clippy, layer checks (Rust and Python), ruff, mypy --strict, stubtest
 	cargo fmt --check
 	cargo clippy --all-targets --quiet -- -D warnings
-	$(VENV)/bin/ruff check python tests examples benchmarks tools/testcluster.py
-	$(VENV)/bin/ruff format --check python tests examples benchmarks tools/testcluster.py
+	$(PY) tools/check_layers.py
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check python tests examples benchmarks tools/check_layers.py
+	$(VENV)/bin/ruff format --check python tests examples benchmarks tools/check_layers.py
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest aiocql._native --allowlist tools/stubtest-allowlist.txt
 
@@ -131,6 +133,27 @@ bench-build: venv $(BENCH_VENV)/.installed ## Build aiocql (release wheel) and t
 bench: bench-build ## Every client side by side (about an hour); writes benchmarks/results/
 	AIOCQL_BENCH_TARGET=$(BENCH_TARGET) $(TESTCLUSTER) run -- $(BENCH_PY) benchmarks/run.py $(BENCH_ARGS)
 	$(TESTCLUSTER) run -- $(BENCH_PY) benchmarks/stream.py $(STREAM_ARGS)
+
+# A second aiocql build, of git revision BASE, installed apart for `make bench-compare`.
+BASE ?= HEAD
+COMPARE_ARGS ?= --modes responder --workloads insert,point_read,wide_read --concurrency 256 --reps 5 --inflight 0
+BENCH_BASE_DIR := $(AIOCQL_CACHE)/bench-base
+
+.PHONY: bench-compare
+bench-compare: bench-build ## This tree against the build of git revision BASE (default HEAD), side by side in one run; writes benchmarks/results/compare/
+	rev=$$(git rev-parse --verify "$(BASE)^{commit}"); dir=$(BENCH_BASE_DIR)/$$rev; \
+	if [ ! -f $$dir/.installed ]; then \
+		rm -rf $$dir $$dir.src $$dir.wheel; \
+		git worktree add --detach $$dir.src $$rev; \
+		$(VENV)/bin/maturin build --quiet --release --interpreter $(BENCH_PY) \
+			--manifest-path $$dir.src/Cargo.toml --out $$dir.wheel; \
+		$(BENCH_PY) -m pip install --quiet --no-deps --target $$dir $$dir.wheel/aiocql-*.whl; \
+		git worktree remove --force $$dir.src; rm -rf $$dir.wheel; touch $$dir/.installed; \
+	fi; \
+	AIOCQL_BENCH_BASE=$$dir AIOCQL_BENCH_TARGET=$(BENCH_TARGET) $(TESTCLUSTER) run -- \
+		$(BENCH_PY) benchmarks/run.py --clients aiocql,aiocql-base \
+		--out benchmarks/results/compare $(COMPARE_ARGS)
+	$(BENCH_PY) benchmarks/compare.py benchmarks/results/compare/results.json
 
 .PHONY: bench-stream
 bench-stream: bench-build ## Only the streaming benchmark (1M rows per client); writes benchmarks/results/streaming.*
