@@ -9,6 +9,10 @@ Server modes:
     responder  benchmarks/responder, a proxy that answers EXECUTEs instantly from a recording of
                the node's real answer: the client is the bottleneck, so ratios measure the drivers
 
+A/B runs (``make bench-compare BASE=<git rev>``): the client ``aiocql-base`` is the same harness
+run against another build of aiocql, installed with ``pip --target`` in the directory named by
+``AIOCQL_BENCH_BASE``, so two builds are measured side by side in one run.
+
 Usage (``make bench`` builds everything, starts the node and runs this):
     python benchmarks/run.py [--reps 3] [--duration 3] [--warmup 1.5] [--clients a,b]
                              [--workloads insert,point_read] [--concurrency 1,32,256,1024]
@@ -38,12 +42,15 @@ CACHE = Path(os.environ.get("AIOCQL_CACHE", Path.home() / ".cache" / "aiocql"))
 BENCH_TARGET = Path(os.environ.get("AIOCQL_BENCH_TARGET", CACHE / "bench-target"))
 RUST_CLIENT = BENCH_TARGET / "release" / "rust-scylla-bench"
 RESPONDER = BENCH_TARGET / "release" / "cql-responder"
+# Another aiocql build, for A/B runs: the client "aiocql-base" imports it from here.
+BASE_BUILD = os.environ.get("AIOCQL_BENCH_BASE")
 NODE_PORT = 9042
 RESPONDER_PORT = 9043
 
 # name -> module in benchmarks/clients (None: the Rust binary)
 CLIENTS: dict[str, str | None] = {
     "aiocql": "aiocql_client.py",
+    "aiocql-base": "aiocql_client.py",
     "cassandra-driver-sync": "cassandra_driver_sync.py",
     "cassandra-driver-async": "cassandra_driver_async.py",
     "async-cassandra": "async_cassandra_client.py",
@@ -54,6 +61,7 @@ CLIENTS: dict[str, str | None] = {
 }
 ASYNC_PYTHON_CLIENTS = [
     "aiocql",
+    "aiocql-base",
     "async-cassandra",
     "acsylla",
     "scyllapy",
@@ -105,9 +113,19 @@ def run_point(
 ) -> dict[str, Any]:
     """One client process; its RESULT line, or a record of why there is none."""
     command = client_command(client, port, workload, concurrency, duration, warmup)
+    env = dict(os.environ)
+    if client == "aiocql-base":
+        if not BASE_BUILD:
+            return {"unavailable": "no base build: set AIOCQL_BENCH_BASE (make bench-compare)"}
+        env["PYTHONPATH"] = BASE_BUILD
     try:
         proc = subprocess.run(
-            command, cwd=CLIENT_DIR, capture_output=True, text=True, timeout=warmup + duration + 120
+            command,
+            cwd=CLIENT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=warmup + duration + 120,
         )
     except subprocess.TimeoutExpired:
         return {"failed": "timed out"}
@@ -246,7 +264,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--warmup", type=float, default=1.5)
-    parser.add_argument("--clients", default=",".join(CLIENTS))
+    parser.add_argument("--clients", default=",".join(c for c in CLIENTS if c != "aiocql-base"))
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--concurrency", default=",".join(map(str, CONCURRENCY)))
     parser.add_argument("--modes", default=",".join(MODES))
