@@ -103,8 +103,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
     others = {p.parent.parent for p in root.glob("*/node*/pid")} if root.is_dir() else set()
     for other in sorted(others - {cluster.layout.dir}):
         profile = recorded_profile(other)
-        flags = " ".join(profile.cli_flags()) if profile is not None else "?"
-        print(f"  (profile {other.name} has pid files too: see `status {flags}`)")
+        flags = profile.cli_flags() if profile is not None else ["..."]
+        print(f"  (profile {other.name} has pid files too: see `{' '.join(['status', *flags])}`)")
     return 0
 
 
