@@ -14,7 +14,8 @@ export VIRTUAL_ENV := $(abspath $(VENV))
 export PYO3_PYTHON := $(abspath $(PY))
 # `fastbuild` is optimised without LTO (quick to rebuild); `make bench` and wheels use release.
 BUILD_PROFILE ?= fastbuild
-TESTCLUSTER := $(PYTHON) tools/testcluster.py
+# The test-node launcher (python/aiocql/testing); importing it needs the built package.
+TESTCLUSTER := $(PY) -m aiocql.testing
 PYTEST := $(PY) -m pytest
 RUST_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 
@@ -47,15 +48,15 @@ build-release: ## Build with the release profile (fat LTO), as benchmarks and wh
 	$(MAKE) build BUILD_PROFILE=release
 
 .PHONY: cassandra-fetch
-cassandra-fetch: ## Download the Cassandra 5.0 jars with Maven (cached in $AIOCQL_CACHE)
+cassandra-fetch: build ## Download the Cassandra 5.0 jars with Maven (cached in $AIOCQL_CACHE)
 	$(TESTCLUSTER) fetch
 
 .PHONY: cassandra-start
-cassandra-start: ## Start a local Cassandra node on 127.0.0.1:9042 (kept running)
+cassandra-start: build ## Start a local Cassandra node on 127.0.0.1:9042 (kept running)
 	$(TESTCLUSTER) start
 
 .PHONY: cassandra-stop
-cassandra-stop: ## Stop the local Cassandra node
+cassandra-stop: build ## Stop the local Cassandra node
 	$(TESTCLUSTER) stop
 
 .PHONY: demo
@@ -65,15 +66,15 @@ demo: build ## Run examples/quickstart.py against a local node (started if neede
 .PHONY: format
 format: venv ## Reformat Rust and Python sources
 	cargo fmt
-	$(VENV)/bin/ruff format python tests examples benchmarks tools/testcluster.py
-	$(VENV)/bin/ruff check --fix python tests examples benchmarks tools/testcluster.py
+	$(VENV)/bin/ruff format python tests examples benchmarks
+	$(VENV)/bin/ruff check --fix python tests examples benchmarks
 
 .PHONY: lint
 lint: build ## rustfmt, clippy, ruff, mypy --strict, stubtest
 	cargo fmt --check
 	cargo clippy --all-targets --quiet -- -D warnings
-	$(VENV)/bin/ruff check python tests examples benchmarks tools/testcluster.py
-	$(VENV)/bin/ruff format --check python tests examples benchmarks tools/testcluster.py
+	$(VENV)/bin/ruff check python tests examples benchmarks
+	$(VENV)/bin/ruff format --check python tests examples benchmarks
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest aiocql._native --allowlist tools/stubtest-allowlist.txt
 
@@ -86,7 +87,7 @@ test-unit: build ## Python tests that need no server
 	$(PYTEST) tests/unit
 
 .PHONY: test-integration
-test-integration: build ## Integration tests on a real node (then one with --auth), asyncio and uvloop
+test-integration: build ## Integration tests on a real node (then on an --auth node at its own address), asyncio and uvloop
 	$(TESTCLUSTER) run -- $(MAKE) --no-print-directory integration-on-running-node
 	$(TESTCLUSTER) run --auth -- $(MAKE) --no-print-directory integration-on-running-node
 
@@ -128,12 +129,12 @@ bench-build: venv $(BENCH_VENV)/.installed ## Build aiocql (release wheel) and t
 		--manifest-path benchmarks/responder/Cargo.toml
 
 .PHONY: bench
-bench: bench-build ## Every client side by side (about an hour); writes benchmarks/results/
+bench: build bench-build ## Every client side by side (about an hour); writes benchmarks/results/
 	AIOCQL_BENCH_TARGET=$(BENCH_TARGET) $(TESTCLUSTER) run -- $(BENCH_PY) benchmarks/run.py $(BENCH_ARGS)
 	$(TESTCLUSTER) run -- $(BENCH_PY) benchmarks/stream.py $(STREAM_ARGS)
 
 .PHONY: bench-stream
-bench-stream: bench-build ## Only the streaming benchmark (1M rows per client); writes benchmarks/results/streaming.*
+bench-stream: build bench-build ## Only the streaming benchmark (1M rows per client); writes benchmarks/results/streaming.*
 	$(TESTCLUSTER) run -- $(BENCH_PY) benchmarks/stream.py $(STREAM_ARGS)
 
 .PHONY: clean
