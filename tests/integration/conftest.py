@@ -141,4 +141,3 @@ async def rows_table(session: AsyncSession, table_name: str) -> AsyncIterator[st
     )
     yield table_name
     await session.execute(f"DROP TABLE {table_name}", timeout=60)
-
