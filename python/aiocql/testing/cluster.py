@@ -12,12 +12,13 @@ from pathlib import Path
 
 from .distribution import cassandra_version, fetch, lib_dir
 from .layout import ClusterLayout, clusters_root
-from .node import STOP_GRACE, Node, NodeSetup, terminate
+from .node import STOP_GRACE, Node, terminate
+from .nodesetup import NodeSetup
 from .process import wipe_tree
 from .profile import USERNAME, Profile
 from .registry import listen_address, record_profile
 from .tls import ensure_server
-from .toolchain import cache_root, file_lock, require_java
+from .toolchain import cache_root, file_lock
 
 __all__ = ["DEFAULT_HEAP", "DEFAULT_TIMEOUT", "CassandraCluster", "TestCluster", "wipe_all"]
 
@@ -174,16 +175,13 @@ class CassandraCluster:
         Raises ClusterError (see :meth:`Node.start`).
         """
         chosen = self.select(ids)
-        self.fetch()
-        require_java()
-        if self.profile.tls:
-            self.make_tls()
+        self._setup.prepare()
         started: list[int] = []
         with file_lock(self.layout.lock):
             self._drop_data_of_other_addresses()
             record_profile(self.layout, self.profile)
             for node in chosen:
-                if node.start(wait):
+                if node.start_locked(wait):
                     started.append(node.index)
             if wait and self.profile.auth:
                 began = time.monotonic()
@@ -258,7 +256,7 @@ TestCluster = CassandraCluster
 def wipe_all(cache: Path | None = None) -> None:
     """SIGKILL the nodes of every profile and delete ``<cache>/clusters`` (jars are kept).
 
-    Example: ``wipe_all()`` before switching ``AIOCQL_CASSANDRA_VERSION``.
+    Example: ``wipe_all()``; the next ``start`` of any profile begins with empty data.
     """
     root = clusters_root(cache or cache_root())
     wipe_tree(root, root.glob("*/node*"))

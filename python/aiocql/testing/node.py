@@ -6,69 +6,30 @@ import contextlib
 import logging
 import shutil
 import signal
-import ssl
 import subprocess
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import process
 from .config import write_config
-from .distribution import cds_archive, lib_dir, publish_cds
+from .distribution import publish_cds
 from .errors import ClusterError
 from .jvm import nodetool_command, server_command
-from .layout import ClusterLayout, NodeLayout
+from .layout import NodeLayout
 from .logs import TAIL_LINES, log_tail, mark_start
+from .nodesetup import NodeSetup
 from .probe import cql_login, cql_options, port_open
-from .profile import CQL_PORT, STORAGE_PORT, Placement, Profile
+from .profile import CQL_PORT, STORAGE_PORT, Placement
 from .readiness import wait_for_cql, wait_for_login
 from .registry import allocate_jmx_port, owner_of, port_lock, stop_hint
-from .tls import client_context
-from .toolchain import read_int, write_atomic
+from .toolchain import file_lock, read_int, write_atomic
 
-__all__ = ["STOP_GRACE", "Node", "NodeSetup", "terminate"]
+__all__ = ["STOP_GRACE", "Node", "terminate"]
 
 log = logging.getLogger("aiocql.testing")
 
 STOP_GRACE = 30.0
-
-
-@dataclass(frozen=True)
-class NodeSetup:
-    """What every node of a cluster shares: the profile (version and heap set), where its
-    files live, and the start-up timeout per node in seconds."""
-
-    profile: Profile
-    layout: ClusterLayout
-    timeout: float
-
-    @property
-    def version(self) -> str:
-        """The Cassandra version the nodes run."""
-        assert self.profile.version is not None, "NodeSetup needs a profile with its version set"
-        return self.profile.version
-
-    @property
-    def heap(self) -> str:
-        """``-Xms``/``-Xmx`` of each node."""
-        assert self.profile.heap is not None, "NodeSetup needs a profile with its heap set"
-        return self.profile.heap
-
-    @property
-    def lib(self) -> Path:
-        """The directory of the Cassandra jars."""
-        return lib_dir(self.layout.cache, self.version)
-
-    def cds_archive(self) -> Path | None:
-        """The AppCDS archive nodes map (or the first one dumps), None if disabled."""
-        return cds_archive(self.layout.cache, self.version, self.heap)
-
-    def ssl_context(self) -> ssl.SSLContext | None:
-        """Client SSL context for the profile's nodes; None without TLS."""
-        if not self.profile.tls:
-            return None
-        return client_context(self.layout.shared_tls, self.profile.mtls)
 
 
 class Node:
@@ -169,11 +130,22 @@ class Node:
     def start(self, wait: bool = True) -> bool:
         """Start the node unless it runs or a foreign CQL server answers at its address.
 
-        With ``wait``, returns once it serves CQL (not the login: see
-        :meth:`aiocql.testing.CassandraCluster.start`); a JVM that fails or a timeout or
-        Ctrl-C kills the half-started JVM. Returns True if this call launched a JVM.
-        Raises ClusterError if another profile's node or a non-CQL process holds the address.
+        Fetches the jars and makes the certificates first if needed. With ``wait``, returns
+        once it serves CQL and, with auth, accepts a login; a JVM that fails, a timeout or
+        Ctrl-C kills the half-started JVM. Returns True if this call launched a JVM. Raises
+        ClusterError if another profile's node or a non-CQL process holds the address.
+        Example: ``node.kill(); node.start()``.
         """
+        self.setup.prepare()
+        with file_lock(self.setup.layout.lock):
+            started = self.start_locked(wait)
+        if wait and self.setup.profile.auth:
+            self.wait_login()
+        return started
+
+    def start_locked(self, wait: bool = True) -> bool:
+        """:meth:`start` without the preparation, the lock and the login, for a caller that
+        holds the profile's lock (:meth:`aiocql.testing.CassandraCluster.start` does)."""
         if self.pid() is not None:
             if wait:
                 wait_for_cql(self, self.setup.timeout)
