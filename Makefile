@@ -14,7 +14,8 @@ export VIRTUAL_ENV := $(abspath $(VENV))
 export PYO3_PYTHON := $(abspath $(PY))
 # `fastbuild` is optimised without LTO (quick to rebuild); `make bench` and wheels use release.
 BUILD_PROFILE ?= fastbuild
-TESTCLUSTER := $(PYTHON) tools/testcluster.py
+# The test-node launcher (python/aiocql/testing); importing it needs the built package.
+TESTCLUSTER := $(PY) -m aiocql.testing
 PYTEST := $(PY) -m pytest
 RUST_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 
@@ -47,15 +48,15 @@ build-release: ## Build with the release profile (fat LTO), as benchmarks and wh
 	$(MAKE) build BUILD_PROFILE=release
 
 .PHONY: cassandra-fetch
-cassandra-fetch: ## Download the Cassandra 5.0 jars with Maven (cached in $AIOCQL_CACHE)
+cassandra-fetch: build ## Download the Cassandra 5.0 jars with Maven (cached in $AIOCQL_CACHE)
 	$(TESTCLUSTER) fetch
 
 .PHONY: cassandra-start
-cassandra-start: ## Start a local Cassandra node on 127.0.0.1:9042 (kept running)
+cassandra-start: build ## Start a local Cassandra node on 127.0.0.1:9042 (kept running)
 	$(TESTCLUSTER) start
 
 .PHONY: cassandra-stop
-cassandra-stop: ## Stop the local Cassandra node
+cassandra-stop: build ## Stop the local Cassandra node
 	$(TESTCLUSTER) stop
 
 .PHONY: demo
@@ -88,7 +89,7 @@ test-unit: build ## Python tests that need no server
 	$(PYTEST) tests/unit
 
 .PHONY: test-integration
-test-integration: build ## Integration tests on a real node (then one with --auth), asyncio and uvloop
+test-integration: build ## Integration tests on a real node (then on an --auth node at its own address), asyncio and uvloop
 	$(TESTCLUSTER) run -- $(MAKE) --no-print-directory integration-on-running-node
 	$(TESTCLUSTER) run --auth -- $(MAKE) --no-print-directory integration-on-running-node
 
@@ -130,7 +131,7 @@ bench-build: venv $(BENCH_VENV)/.installed ## Build aiocql (release wheel) and t
 		--manifest-path benchmarks/responder/Cargo.toml
 
 .PHONY: bench
-bench: bench-build ## Every client side by side (about an hour); writes benchmarks/results/
+bench: build bench-build ## Every client side by side (about an hour); writes benchmarks/results/
 	AIOCQL_BENCH_TARGET=$(BENCH_TARGET) $(TESTCLUSTER) run -- $(BENCH_PY) benchmarks/run.py $(BENCH_ARGS)
 	$(TESTCLUSTER) run -- $(BENCH_PY) benchmarks/stream.py $(STREAM_ARGS)
 
@@ -140,7 +141,7 @@ COMPARE_ARGS ?= --modes responder --workloads insert,point_read,wide_read --conc
 BENCH_BASE_DIR := $(AIOCQL_CACHE)/bench-base
 
 .PHONY: bench-compare
-bench-compare: bench-build ## This tree against the build of git revision BASE (default HEAD), side by side in one run; writes benchmarks/results/compare/
+bench-compare: build bench-build ## This tree against the build of git revision BASE (default HEAD), side by side in one run; writes benchmarks/results/compare/
 	rev=$$(git rev-parse --verify "$(BASE)^{commit}"); dir=$(BENCH_BASE_DIR)/$$rev; \
 	if [ ! -f $$dir/.installed ]; then \
 		rm -rf $$dir $$dir.src $$dir.wheel; \
@@ -156,7 +157,7 @@ bench-compare: bench-build ## This tree against the build of git revision BASE (
 	$(BENCH_PY) benchmarks/compare.py benchmarks/results/compare/results.json
 
 .PHONY: bench-stream
-bench-stream: bench-build ## Only the streaming benchmark (1M rows per client); writes benchmarks/results/streaming.*
+bench-stream: build bench-build ## Only the streaming benchmark (1M rows per client); writes benchmarks/results/streaming.*
 	$(TESTCLUSTER) run -- $(BENCH_PY) benchmarks/stream.py $(STREAM_ARGS)
 
 .PHONY: clean

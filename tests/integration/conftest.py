@@ -1,44 +1,30 @@
-"""Fixtures for tests against the real Cassandra node that ``tools/testcluster.py`` starts.
+"""Fixtures for tests against the real Cassandra node that ``aiocql.testing`` starts.
 
-The suite never skips for want of a server: if nothing answers at the contact points, every
-test errors with the reason. ``make test`` (or ``python3 tools/testcluster.py run -- pytest
-tests/integration``) starts the node and exports ``AIOCQL_TEST_CONTACT_POINTS``.
+The node-control fixtures (``contact_points``, ``test_cluster``, ``paused_node``) come from the
+``aiocql.testing.plugin`` pytest plugin, which pyproject.toml loads. The suite never skips for
+want of a server: if nothing answers at the contact points, every test errors with the reason.
+``make test`` (or ``python -m aiocql.testing run -- pytest tests/integration``) starts the node
+and exports ``AIOCQL_TEST_CONTACT_POINTS``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
-import socket
-import sys
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
 from aiocql import AsyncCluster, AsyncSession
+from aiocql.testing import Profile
 
 KEYSPACE = "aiocql_test"
-
-
-def _contact_points() -> list[str]:
-    raw = os.environ.get("AIOCQL_TEST_CONTACT_POINTS", "127.0.0.1:9042")
-    return [p.strip() for p in raw.split(",") if p.strip()]
-
-
-CONTACT_POINTS = _contact_points()
-
-
-AUTH_PROFILE = os.environ.get("AIOCQL_TEST_AUTH") == "1"
+AUTH_PROFILE = Profile.from_env().auth
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "auth_profile: needs a node with PasswordAuthenticator (testcluster --auth)"
+        "markers", "auth_profile: needs a node with PasswordAuthenticator (aiocql.testing --auth)"
     )
 
 
@@ -56,26 +42,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
-
-
-def _check_server_reachable() -> None:
-    host, _, port = CONTACT_POINTS[0].rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=3):
-            return
-    except OSError as exc:
-        pytest.fail(
-            f"no Cassandra at {CONTACT_POINTS[0]} ({exc}). Integration tests need a real node: "
-            "run `make test`, or `python3 tools/testcluster.py run -- pytest tests/integration`",
-            pytrace=False,
-        )
-
-
-@pytest.fixture(scope="session")
-def contact_points() -> list[str]:
-    """The running test cluster's contact points (``host:port``)."""
-    _check_server_reachable()
-    return CONTACT_POINTS
 
 
 @pytest.fixture(scope="session")
@@ -175,59 +141,3 @@ async def rows_table(session: AsyncSession, table_name: str) -> AsyncIterator[st
     )
     yield table_name
     await session.execute(f"DROP TABLE {table_name}", timeout=60)
-
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-from testcluster import TestCluster  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def test_cluster(contact_points: list[str]) -> TestCluster:
-    """The launcher's view of the running cluster: pids, logs, nodetool."""
-    return TestCluster.from_env()
-
-
-def _wait_until_all_threads_stopped(pid: int) -> None:
-    """kill() returns before every thread of the JVM has stopped; a request sent in that
-    window could still be answered. Wait until /proc shows each thread stopped."""
-    for _ in range(2000):
-        states = []
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            with contextlib.suppress(OSError):
-                # The state follows the parenthesised command name, which may contain spaces.
-                states.append(task.joinpath("stat").read_text().rpartition(")")[2].split()[0])
-        if states and all(state in ("T", "t") for state in states):
-            return
-        time.sleep(0.001)
-    pytest.fail(f"node JVM {pid} did not stop within 2 s of SIGSTOP", pytrace=False)
-
-
-@pytest.fixture
-def paused_node(
-    test_cluster: TestCluster,
-) -> Iterator[Callable[[int], contextlib.AbstractContextManager[None]]]:
-    """``with paused_node(1): ...`` freezes node 1's JVM (SIGSTOP) so that it stops answering
-    without closing its sockets, as a hung or GC-paused server does; it resumes on exit."""
-    stopped: set[int] = set()
-
-    @contextlib.contextmanager
-    def pause(node: int) -> Iterator[None]:
-        pid = test_cluster.running_pid(node)
-        if pid is None:
-            pytest.fail(
-                f"node {node} was not started by tools/testcluster.py (no pid): fault tests "
-                "need a node the launcher owns",
-                pytrace=False,
-            )
-        os.kill(pid, signal.SIGSTOP)
-        stopped.add(pid)
-        _wait_until_all_threads_stopped(pid)
-        try:
-            yield
-        finally:
-            os.kill(pid, signal.SIGCONT)
-            stopped.discard(pid)
-
-    yield pause
-    for pid in stopped:  # never leave a frozen node behind
-        os.kill(pid, signal.SIGCONT)

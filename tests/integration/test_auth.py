@@ -1,7 +1,7 @@
 """Logging in with PasswordAuthenticator, and what a refused login or permission looks like.
 
 These tests need a node started with ``--auth`` (``make test`` runs them in a second phase:
-``tools/testcluster.py run --auth``); conftest runs only them on such a node, and only the
+``python -m aiocql.testing run --auth``); conftest runs only them on such a node, and only the
 others on a node without authentication.
 """
 

@@ -1,0 +1,84 @@
+"""aiocql.testing node configuration: cassandra.yaml, rackdc properties and tokens."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from aiocql.testing import Placement, Profile
+from aiocql.testing.config import cassandra_yaml, initial_token, rackdc_properties, write_config
+from aiocql.testing.layout import ClusterLayout
+
+
+def _yaml(profile: Profile, node: int, tmp_path: Path) -> dict[str, str]:
+    layout = ClusterLayout(tmp_path, profile.name)
+    text = cassandra_yaml(profile, node, layout.node(node), layout.server_tls, layout.shared_tls)
+    return dict(re.findall(r"^[ -]*([a-z_]+):[ ]*(.*?)[ ]*(?:#.*)?$", text, re.MULTILINE))
+
+
+def test_yaml_puts_each_node_on_its_address_with_every_node_a_seed(tmp_path: Path) -> None:
+    profile = Profile(3)
+    conf = _yaml(profile, 2, tmp_path)
+    assert conf["listen_address"] == conf["rpc_address"] == "127.0.3.2"
+    assert conf["native_transport_port"] == "9042"
+    assert conf["seeds"] == '"127.0.3.1:7000,127.0.3.2:7000,127.0.3.3:7000"'
+    assert conf["endpoint_snitch"] == "GossipingPropertyFileSnitch"
+    assert conf["data_file_directories"] == f'[ "{tmp_path}/clusters/three/node2/data" ]'
+    assert "authenticator" not in conf
+    assert "client_encryption_options" not in conf
+
+
+def test_yaml_of_auth_profiles_enables_password_authentication(tmp_path: Path) -> None:
+    conf = _yaml(Profile(auth=True), 1, tmp_path)
+    assert conf["listen_address"] == "127.1.0.1"
+    assert conf["authenticator"] == "PasswordAuthenticator"
+    assert conf["authorizer"] == "CassandraAuthorizer"
+
+
+def test_yaml_of_tls_profiles_uses_the_profiles_server_keystore(tmp_path: Path) -> None:
+    conf = _yaml(Profile(tls=True), 1, tmp_path)
+    assert conf["keystore"] == f"{tmp_path}/clusters/single-tls/tls/server-keystore.p12"
+    assert conf["require_client_auth"] == "false"
+    assert "truststore" not in conf
+    mutual = _yaml(Profile(mtls=True), 1, tmp_path)
+    assert mutual["require_client_auth"] == "true"
+    assert mutual["truststore"] == f"{tmp_path}/tls/server-truststore.p12"
+
+
+def test_rackdc_properties() -> None:
+    assert rackdc_properties(Placement("dc2", "rack3")) == "dc=dc2\nrack=rack3\n"
+
+
+def test_write_config_writes_each_nodes_placement(tmp_path: Path) -> None:
+    profile = Profile(3, topology="dc1:r1,dc1:r2,dc2:r1")
+    layout = ClusterLayout(tmp_path, profile.name)
+    for node in profile.node_ids:
+        write_config(profile, node, layout.node(node), layout.server_tls, layout.shared_tls)
+    conf = layout.node(3).conf
+    assert (conf / "cassandra-rackdc.properties").read_text() == "dc=dc2\nrack=r1\n"
+    assert "listen_address: 127.0.3.3\n" in (conf / "cassandra.yaml").read_text()
+    assert "<configuration" in (conf / "logback.xml").read_text()
+    assert (layout.node(3).dir / "data").is_dir()
+
+
+def test_single_node_token_is_zero() -> None:
+    assert initial_token(Profile(), 1) == 0
+
+
+def test_tokens_of_one_datacenter_are_ccms_balanced_tokens() -> None:
+    tokens = [initial_token(Profile(3), n) for n in (1, 2, 3)]
+    assert tokens == [-(2**63), -3074457345618258603, 3074457345618258602]
+
+
+@pytest.mark.parametrize("spec", ["a:r,a:r,b:r,b:r,b:r", "a:r,b:r,a:r,c:r,b:r"])
+def test_tokens_are_unique_and_balanced_per_datacenter(spec: str) -> None:
+    profile = Profile(5, topology=spec)
+    tokens = {n: initial_token(profile, n) for n in profile.node_ids}
+    assert len(set(tokens.values())) == 5
+    for members in profile.topology.datacenters().values():
+        ring = sorted(tokens[n] for n in members)
+        gaps = {b - a for a, b in itertools.pairwise(ring)}
+        assert max(gaps, default=0) - min(gaps, default=0) <= 1
