@@ -203,10 +203,11 @@ async def test_a_consumer_cancelled_while_a_page_arrives_loses_no_rows(
     await _fill(session, rows_table, PAGE * 3)
     stream = await _stream(session, rows_table)
     keys = [(await stream.__anext__()).c for _ in range(PAGE)]
-    await _settle(stream)
-    # Page 2 may already be waiting; take it, so that the wait below is for page 3.
-    keys.extend([(await stream.__anext__()).c for _ in range(PAGE)])
+    await _settle(stream)  # page 2 is waiting; the producer waits for room
     with paused_node(1):
+        # Taking page 2 makes room: the producer asks the paused node for page 3, which cannot
+        # arrive, so the wait below is for page 3.
+        keys.extend([(await stream.__anext__()).c for _ in range(PAGE)])
         waiting = asyncio.ensure_future(stream.__anext__())
         await asyncio.sleep(0.1)
         assert not waiting.done(), "page 3 arrived from a paused node"
