@@ -3,11 +3,12 @@
 //!
 //! Pages cross a channel of one slot ([`page_channel`]): while the consumer reads page N, page
 //! N+1 is in flight or waiting, and page N+2 is not requested until page N+1 is taken. Memory is
-//! bounded by two pages whatever the size of the result. Pages cross as raw frames and become Python rows on the loop thread, [`CHUNK_ROWS`] at a
-//! time, only as they are consumed. `__anext__` over rows already converted returns an
-//! already-complete awaitable: no future and no scheduling per row. A consumer that never awaits
-//! anything else would hold the loop for the whole result, so every [`YIELD_INTERVAL`] of
-//! continuous iteration one step yields to the event loop first.
+//! bounded by two pages whatever the size of the result. Pages cross as raw frames and become
+//! Python rows on the loop thread, [`CHUNK_ROWS`] at a time, only as they are consumed.
+//! `__anext__` over rows already converted returns an already-complete awaitable: no future and
+//! no scheduling per row. A consumer that never awaits anything else would hold the loop for the
+//! whole result, so every [`YIELD_INTERVAL`] of continuous iteration one step yields to the event
+//! loop first.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -19,7 +19,8 @@ use crate::interop::names::python_type_name;
 /// A call's `query` as given, parsed.
 pub(crate) enum QueryArg {
     Statement(StatementArg),
-    /// An `aiocql.BatchStatement`, read by [`BatchArg::parse`] for the calls that run batches.
+    /// An `aiocql.BatchStatement`, read by `batch::BatchArg::parse` for the calls that run
+    /// batches.
     Batch(Py<PyAny>),
 }
 
