@@ -137,24 +137,31 @@ bench: build bench-build ## Every client side by side (about an hour); writes be
 
 # A second aiocql build, of git revision BASE, installed apart for `make bench-compare`.
 BASE ?= HEAD
-COMPARE_ARGS ?= --modes responder --workloads insert,point_read,wide_read --concurrency 256 --reps 5 --inflight 0
+COMPARE_ARGS ?= --modes responder --workloads insert,point_read,wide_read --concurrency 256 --reps 9 --inflight 0
+INSTRUCTIONS_ARGS ?=
+COMPARE_OUT ?= benchmarks/results/compare
 BENCH_BASE_DIR := $(AIOCQL_CACHE)/bench-base
+# Evaluated only by bench-compare.
+BASE_BUILD = $(BENCH_BASE_DIR)/$(shell git rev-parse --verify "$(BASE)^{commit}")
 
 .PHONY: bench-compare
-bench-compare: build bench-build ## This tree against the build of git revision BASE (default HEAD), side by side in one run; writes benchmarks/results/compare/
-	rev=$$(git rev-parse --verify "$(BASE)^{commit}"); dir=$(BENCH_BASE_DIR)/$$rev; \
-	if [ ! -f $$dir/.installed ]; then \
-		rm -rf $$dir $$dir.src $$dir.wheel; \
-		git worktree add --detach $$dir.src $$rev; \
+bench-compare: build bench-build ## This tree against the build of git revision BASE (default HEAD): CPU time side by side, and valgrind instruction counts; writes benchmarks/results/compare/ (COMPARE_OUT)
+	if [ ! -f $(BASE_BUILD)/.installed ]; then \
+		rm -rf $(BASE_BUILD) $(BASE_BUILD).src $(BASE_BUILD).wheel; \
+		git worktree add --detach $(BASE_BUILD).src $(BASE); \
 		$(VENV)/bin/maturin build --quiet --release --interpreter $(BENCH_PY) \
-			--manifest-path $$dir.src/Cargo.toml --out $$dir.wheel; \
-		$(BENCH_PY) -m pip install --quiet --no-deps --target $$dir $$dir.wheel/aiocql-*.whl; \
-		git worktree remove --force $$dir.src; rm -rf $$dir.wheel; touch $$dir/.installed; \
-	fi; \
-	AIOCQL_BENCH_BASE=$$dir AIOCQL_BENCH_TARGET=$(BENCH_TARGET) $(TESTCLUSTER) run -- \
+			--manifest-path $(BASE_BUILD).src/Cargo.toml --out $(BASE_BUILD).wheel; \
+		$(BENCH_PY) -m pip install --quiet --no-deps --target $(BASE_BUILD) \
+			$(BASE_BUILD).wheel/aiocql-*.whl; \
+		git worktree remove --force $(BASE_BUILD).src; rm -rf $(BASE_BUILD).wheel; \
+		touch $(BASE_BUILD)/.installed; \
+	fi
+	AIOCQL_BENCH_BASE=$(BASE_BUILD) AIOCQL_BENCH_TARGET=$(BENCH_TARGET) $(TESTCLUSTER) run -- \
 		$(BENCH_PY) benchmarks/run.py --clients aiocql,aiocql-base \
-		--out benchmarks/results/compare $(COMPARE_ARGS)
-	$(BENCH_PY) benchmarks/compare.py benchmarks/results/compare/results.json
+		--out $(COMPARE_OUT) $(COMPARE_ARGS)
+	$(BENCH_PY) benchmarks/compare.py $(COMPARE_OUT)/results.json
+	AIOCQL_BENCH_BASE=$(BASE_BUILD) AIOCQL_BENCH_TARGET=$(BENCH_TARGET) $(TESTCLUSTER) run -- \
+		$(BENCH_PY) benchmarks/instructions.py --out $(COMPARE_OUT) $(INSTRUCTIONS_ARGS)
 
 .PHONY: bench-stream
 bench-stream: build bench-build ## Only the streaming benchmark (1M rows per client); writes benchmarks/results/streaming.*
