@@ -59,7 +59,7 @@ impl Session {
 
     /// A request of `execute`, `execute_page` or `execute_stream`: when first awaited, the
     /// statement is bound (with `page_size` over its own) on the loop thread, and `work` gets the
-    /// driver session, the resolved statement and how to build the rows.
+    /// session's core, the driver session, the resolved statement and how to build the rows.
     fn paged<W>(
         &self,
         statement: StatementArg,
@@ -68,13 +68,15 @@ impl Session {
         work: W,
     ) -> PendingRequest
     where
-        W: FnOnce(Arc<ScyllaSession>, Resolve, ResultContext) -> Work + Send + Sync + 'static,
+        W: FnOnce(Arc<SessionCore>, Arc<ScyllaSession>, Resolve, ResultContext) -> Work
+            + Send
+            + Sync
+            + 'static,
     {
-        let core = self.core.clone();
-        request(&self.core, move |py, session| {
+        request(&self.core, move |py, core, session| {
             let resolve = Resolve::new(py, &core, &session, statement, page_size)?;
             let context = core.result_context(row_factory);
-            Ok(work(session, resolve, context))
+            Ok(work(core, session, resolve, context))
         })
     }
 
@@ -156,7 +158,7 @@ impl Session {
             statement,
             None,
             row_factory,
-            move |session, resolve, context| {
+            move |_core, session, resolve, context| {
                 Box::pin(async move {
                     let result = with_timeout(timeout, "request", async {
                         let executable = resolve.executable(&session).await?;
@@ -203,12 +205,11 @@ impl Session {
         let state = args::paging_state(paging_state.as_ref())?;
         let statement = QueryArg::parse(&query, parameters)?.paged()?;
         let timeout = self.deadline(timeout, statement.timeout(py))?;
-        let core = self.core.clone();
         Ok(self.paged(
             statement,
             page_size,
             row_factory,
-            move |session, resolve, context| {
+            move |core, session, resolve, context| {
                 Box::pin(async move {
                     let result = with_timeout(timeout, "request", async {
                         let executable = resolve.executable(&session).await?;
@@ -258,12 +259,11 @@ impl Session {
         let statement = QueryArg::parse(&query, parameters)?.paged()?;
         let timeout = self.deadline(timeout.or(settings.timeout_seconds), statement.timeout(py))?;
         let page_size = settings.fetch_size;
-        let core = self.core.clone();
         Ok(self.paged(
             statement,
             page_size,
             row_factory,
-            move |session, resolve, context| {
+            move |core, session, resolve, context| {
                 stream::start(core, session, resolve, state, timeout, settings, context)
             },
         ))
@@ -367,9 +367,8 @@ impl Session {
     #[pyo3(signature = (query, *, timeout=None))]
     fn prepare(&self, query: &str, timeout: Option<f64>) -> PyResult<PendingRequest> {
         let timeout = self.deadline(timeout, None)?;
-        let core = self.core.clone();
         let text = query.to_owned();
-        Ok(request(&self.core, move |_py, session| {
+        Ok(request(&self.core, move |_py, core, session| {
             Ok(Box::pin(async move {
                 let result =
                     with_timeout(timeout, "prepare", prepare_cached(&core, &session, text)).await;
@@ -388,7 +387,7 @@ impl Session {
     fn set_keyspace(&self, keyspace: &str, timeout: Option<f64>) -> PyResult<PendingRequest> {
         let timeout = self.deadline(timeout, None)?;
         let (name, case_sensitive) = args::keyspace(keyspace)?;
-        Ok(request(&self.core, move |_py, session| {
+        Ok(request(&self.core, move |_py, _core, session| {
             Ok(Box::pin(async move {
                 // A `USE` statement rather than `Session::use_keyspace`: the latter records the
                 // new name before the server has accepted it, so a keyspace that does not exist

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use scylla::client::session::Session as ScyllaSession;
+use scylla::response::query_result::QueryResult;
 use scylla::statement::batch::Batch;
 
 use super::core::SessionCore;
@@ -13,7 +14,7 @@ use super::deadline::with_timeout;
 use super::prepare::prepare_cached;
 use super::prepared_cache::cache_key;
 use super::request::request;
-use crate::bridge::{PendingRequest, Work};
+use crate::bridge::{completer, Completer, PendingRequest, Work};
 use crate::errors::{DriverError, DriverResult};
 use crate::results::context::ResultContext;
 use crate::statement::batch::{BatchArg, BatchEntry};
@@ -26,9 +27,7 @@ pub(crate) fn execute(
     timeout: Option<Duration>,
     row_factory: Option<Arc<Py<PyAny>>>,
 ) -> PendingRequest {
-    let own = core.clone();
-    request(core, move |py, session| {
-        let core = own;
+    request(core, move |py, core, session| {
         let context = core.result_context(row_factory);
         let entries = batch
             .entries(py)?
@@ -91,18 +90,15 @@ async fn run(
     session: &ScyllaSession,
     batch: &Batch,
     values: Vec<SerializedCells>,
-) -> DriverResult<scylla::response::query_result::QueryResult> {
+) -> DriverResult<QueryResult> {
     session
         .batch(batch, values)
         .await
         .map_err(DriverError::from)
 }
 
-fn completed(
-    result: DriverResult<scylla::response::query_result::QueryResult>,
-    context: ResultContext,
-) -> crate::bridge::Completer {
-    crate::bridge::completer(result, move |py, page| {
+fn completed(result: DriverResult<QueryResult>, context: ResultContext) -> Completer {
+    completer(result, move |py, page| {
         context.result_set(py, vec![page], None)
     })
 }

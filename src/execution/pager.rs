@@ -19,7 +19,7 @@ use scylla::statement::unprepared::Statement;
 use super::core::SessionCore;
 use super::deadline::{deadline, with_timeout};
 use super::request::request;
-use crate::bridge::{completer, Completer, PendingRequest, Work};
+use crate::bridge::{completer, failure, Completer, PendingRequest, Work};
 use crate::errors::DriverResult;
 use crate::interop::args;
 use crate::results::context::ResultContext;
@@ -113,7 +113,7 @@ impl NextPage for PageSource {
         let timeout = deadline(args::timeout(timeout)?, None, self.timeout);
         let core = self.core.clone();
         let source = self;
-        Ok(request(&core, move |_py, session| {
+        Ok(request(&core, move |_py, _core, session| {
             Ok(Box::pin(async move {
                 let state = PagingState::new_from_raw_bytes(state);
                 let result =
@@ -133,7 +133,7 @@ pub(crate) fn first_page_completer(
 ) -> Completer {
     let (executable, page) = match result {
         Ok((executable, page)) => (Arc::new(executable), page),
-        Err(err) => return crate::bridge::failure(err),
+        Err(err) => return failure(err),
     };
     let source = PageSource {
         core,

@@ -10,15 +10,18 @@ use super::core::SessionCore;
 use crate::bridge::{PendingRequest, Work};
 
 /// A request on `core`'s session. `start` runs on the loop thread, with the GIL, when the
-/// request is first awaited; it gets the live driver session and returns the work to spawn.
-/// A closed session raises `ConnectionClosed` instead.
+/// request is first awaited; it gets the session's core and the live driver session and returns
+/// the work to spawn. A closed session raises `ConnectionClosed` instead.
 pub(crate) fn request<F>(core: &Arc<SessionCore>, start: F) -> PendingRequest
 where
-    F: FnOnce(Python<'_>, Arc<ScyllaSession>) -> PyResult<Work> + Send + Sync + 'static,
+    F: FnOnce(Python<'_>, Arc<SessionCore>, Arc<ScyllaSession>) -> PyResult<Work>
+        + Send
+        + Sync
+        + 'static,
 {
     let core = core.clone();
     PendingRequest::new(Box::new(move |py| {
         let session = core.live()?;
-        start(py, session)
+        start(py, core, session)
     }))
 }

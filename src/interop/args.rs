@@ -62,16 +62,18 @@ pub(crate) fn positive_int_attr(
     attr: &str,
     what: &str,
 ) -> PyResult<Option<i64>> {
+    let value = object.getattr(attr)?;
+    if value.is_none() {
+        return Ok(None);
+    }
     let message = |got: String| format!("{what} must be a positive int or None, got {got}");
-    if object.getattr(attr)?.is_instance_of::<PyBool>() {
+    if value.is_instance_of::<PyBool>() {
         return Err(type_error(message("bool".into())));
     }
-    match int_attr(object, attr, what) {
-        Ok(Some(n)) if n <= 0 => Err(value_error(message(n.to_string()))),
-        Ok(value) => Ok(value),
-        Err(_) => Err(type_error(message(python_type_name(
-            &object.getattr(attr)?,
-        )))),
+    match value.extract::<i64>() {
+        Ok(n) if n > 0 => Ok(Some(n)),
+        Ok(n) => Err(value_error(message(n.to_string()))),
+        Err(_) => Err(type_error(message(python_type_name(&value)))),
     }
 }
 
