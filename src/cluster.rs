@@ -28,13 +28,9 @@ pub(crate) fn connect(
     Ok(PendingRequest::from_work(async move {
         let settings = config.get();
         let result = open_session(settings, keyspace, limit).await;
-        let (request_timeout, cache_size, user_types) = (
-            settings.request_timeout(),
-            settings.prepared_cache_size(),
-            settings.user_types(),
-        );
-        completer(result, move |py, session| {
-            let core = SessionCore::new(session, request_timeout, cache_size, user_types);
+        let (cache_size, user_types) = (settings.prepared_cache_size(), settings.user_types());
+        completer(result, move |py, (session, profiles)| {
+            let core = SessionCore::new(session, profiles, cache_size, user_types);
             Ok(Py::new(py, Session::new(core))?.into_any())
         })
     }))

@@ -2,7 +2,7 @@
 //!
 //! Python sees this crate as `aiocql._native`; the public API lives in `python/aiocql`.
 //! docs/architecture.md maps the layers, lowest first: `errors` and `interop`; `bridge` and
-//! `codec`; `statement` and `config`; `results`; `execution`; the facades `session` and
+//! `codec` and `policies`; `statement` and `config`; `results`; `execution`; the facades `session` and
 //! `cluster`. A module uses only its own layer or lower ones (`make lint` checks it). This file
 //! only registers.
 
@@ -25,6 +25,7 @@ mod config;
 mod errors;
 mod execution;
 mod interop;
+mod policies;
 mod results;
 mod session;
 mod statement;
@@ -35,6 +36,17 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<config::cluster::ClusterConfig>()?;
+    m.add_class::<config::profile::ExecutionProfile>()?;
+    m.add_class::<policies::load_balancing::RoundRobinPolicy>()?;
+    m.add_class::<policies::load_balancing::DCAwareRoundRobinPolicy>()?;
+    m.add_class::<policies::load_balancing::RackAwareRoundRobinPolicy>()?;
+    m.add_class::<policies::load_balancing::TokenAwarePolicy>()?;
+    m.add_class::<policies::retry::DefaultRetry>()?;
+    m.add_class::<policies::retry::FallthroughRetryPolicy>()?;
+    m.add_class::<policies::retry::DowngradingConsistencyRetryPolicy>()?;
+    m.add_class::<policies::retry::AsyncRetryPolicy>()?;
+    m.add_class::<policies::speculative::ConstantSpeculativeExecutionPolicy>()?;
+    m.add_class::<policies::speculative::PercentileSpeculativeExecutionPolicy>()?;
     m.add_class::<session::Session>()?;
     m.add_class::<statement::prepared::PreparedStatement>()?;
     m.add_class::<statement::prepared::BoundStatement>()?;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
+use scylla::client::execution_profile::ExecutionProfileHandle;
 use scylla::client::session::Session as ScyllaSession;
 
 use crate::bridge::{completer, PendingRequest, Ready, Work};
@@ -26,6 +27,14 @@ use crate::statement::batch::BatchArg;
 use crate::statement::prepared::PreparedStatement;
 use crate::statement::query::{QueryArg, StatementArg};
 
+/// What a call's `execution_profile=` selects: the crate's profile (None: the session's
+/// default), the default deadline, and the row factory (None: the session's).
+struct CallProfile {
+    handle: Option<ExecutionProfileHandle>,
+    timeout: Option<Duration>,
+    row_factory: Option<Arc<Py<PyAny>>>,
+}
+
 /// A connection to the cluster that runs queries; create it with `await cluster.connect()`.
 ///
 /// Create one session at start-up and share it: it multiplexes any number of concurrent
@@ -44,17 +53,35 @@ impl Session {
     }
 
     /// The deadline of a call with `timeout=` running a statement whose own timeout is
-    /// `statement_timeout`.
+    /// `statement_timeout`, under a profile whose timeout is `default`.
     fn deadline(
         &self,
         timeout: Option<f64>,
         statement_timeout: Option<Duration>,
+        default: Option<Duration>,
     ) -> PyResult<Option<Duration>> {
         Ok(deadline(
             args::timeout(timeout)?,
             statement_timeout,
-            self.core.default_timeout(),
+            default,
         ))
+    }
+
+    /// What a call's `execution_profile=` selects (None: the session's defaults).
+    fn profile(&self, name: Option<&str>) -> PyResult<CallProfile> {
+        let Some(name) = name else {
+            return Ok(CallProfile {
+                handle: None,
+                timeout: self.core.default_timeout(),
+                row_factory: None,
+            });
+        };
+        let profile = self.core.profile(name)?;
+        Ok(CallProfile {
+            handle: profile.handle.clone(),
+            timeout: profile.timeout,
+            row_factory: profile.row_factory.clone(),
+        })
     }
 
     /// A request of `execute`, `execute_page` or `execute_stream`: when first awaited, the
@@ -64,6 +91,7 @@ impl Session {
         &self,
         statement: StatementArg,
         page_size: Option<i32>,
+        profile: CallProfile,
         row_factory: Option<Arc<Py<PyAny>>>,
         work: W,
     ) -> PendingRequest
@@ -74,8 +102,8 @@ impl Session {
             + 'static,
     {
         request(&self.core, move |py, core, session| {
-            let resolve = Resolve::new(py, &core, &session, statement, page_size)?;
-            let context = core.result_context(row_factory);
+            let resolve = Resolve::new(py, &core, &session, statement, page_size, profile.handle)?;
+            let context = core.result_context(row_factory.or(profile.row_factory));
             Ok(work(core, session, resolve, context))
         })
     }
@@ -86,10 +114,17 @@ impl Session {
         batch: &Bound<'_, PyAny>,
         timeout: Option<f64>,
         row_factory: Option<Arc<Py<PyAny>>>,
+        profile: CallProfile,
     ) -> PyResult<PendingRequest> {
         let batch = BatchArg::parse(batch)?;
-        let timeout = self.deadline(timeout, batch.timeout())?;
-        Ok(batch::execute(&self.core, batch, timeout, row_factory))
+        let timeout = self.deadline(timeout, batch.timeout(), profile.timeout)?;
+        Ok(batch::execute(
+            &self.core,
+            batch,
+            timeout,
+            row_factory.or(profile.row_factory),
+            profile.handle,
+        ))
     }
 
     /// Calls the function `name` of `aiocql.concurrent`, where bounded concurrency is written
@@ -123,14 +158,17 @@ impl Session {
     /// sequence for `?` markers, a mapping for `:name` markers. A string with parameters is
     /// prepared once and the prepared statement cached. Every page of the result is fetched
     /// (see `execute_page` for one page at a time, `execute_stream` for constant memory);
-    /// `paging_state` resumes where an `execute_page` result left off.
+    /// `paging_state` resumes where an `execute_page` result left off. `execution_profile` names
+    /// one of the cluster's `execution_profiles` (its consistency, policies, timeout and row
+    /// factory); every call here takes it.
     ///
     /// Raises `ParameterTypeError`/`ParameterValueError` for values that do not fit their
     /// column (nothing is sent), server errors such as `InvalidRequest` or `SyntaxException`,
     /// `OperationTimedOut` after `timeout` seconds, `ConnectionClosed` after `close()`.
     ///
     ///     rs = await session.execute("SELECT * FROM users WHERE id = ?", [user_id])
-    #[pyo3(signature = (query, parameters=None, *, timeout=None, row_factory=None, paging_state=None))]
+    #[pyo3(signature = (query, parameters=None, *, timeout=None, row_factory=None, paging_state=None, execution_profile=None))]
+    #[allow(clippy::too_many_arguments)]
     fn execute(
         &self,
         py: Python<'_>,
@@ -139,7 +177,9 @@ impl Session {
         timeout: Option<f64>,
         row_factory: Option<Bound<'_, PyAny>>,
         paging_state: Option<Bound<'_, PyAny>>,
+        execution_profile: Option<&str>,
     ) -> PyResult<PendingRequest> {
+        let profile = self.profile(execution_profile)?;
         let row_factory = args::row_factory(row_factory)?;
         let statement = match QueryArg::parse(&query, parameters)? {
             QueryArg::Statement(statement) => statement,
@@ -149,14 +189,15 @@ impl Session {
                         "a BatchStatement has no pages: pass no paging_state",
                     ));
                 }
-                return self.batch(batch.bind(py), timeout, row_factory);
+                return self.batch(batch.bind(py), timeout, row_factory, profile);
             }
         };
         let state = args::paging_state(paging_state.as_ref())?;
-        let timeout = self.deadline(timeout, statement.timeout(py))?;
+        let timeout = self.deadline(timeout, statement.timeout(py), profile.timeout)?;
         Ok(self.paged(
             statement,
             None,
+            profile,
             row_factory,
             move |_core, session, resolve, context| {
                 Box::pin(async move {
@@ -186,7 +227,7 @@ impl Session {
     ///
     ///     page = await session.execute_page(query, [user_id], fetch_size=50, paging_state=token)
     ///     next_token = page.paging_token  # None on the last page
-    #[pyo3(signature = (query, parameters=None, *, fetch_size=None, paging_state=None, timeout=None, row_factory=None))]
+    #[pyo3(signature = (query, parameters=None, *, fetch_size=None, paging_state=None, timeout=None, row_factory=None, execution_profile=None))]
     #[allow(clippy::too_many_arguments)]
     fn execute_page(
         &self,
@@ -197,17 +238,20 @@ impl Session {
         paging_state: Option<Bound<'_, PyAny>>,
         timeout: Option<f64>,
         row_factory: Option<Bound<'_, PyAny>>,
+        execution_profile: Option<&str>,
     ) -> PyResult<PendingRequest> {
+        let profile = self.profile(execution_profile)?;
         let row_factory = args::row_factory(row_factory)?;
         let page_size = fetch_size
             .map(|size| args::fetch_size("fetch_size", size))
             .transpose()?;
         let state = args::paging_state(paging_state.as_ref())?;
         let statement = QueryArg::parse(&query, parameters)?.paged()?;
-        let timeout = self.deadline(timeout, statement.timeout(py))?;
+        let timeout = self.deadline(timeout, statement.timeout(py), profile.timeout)?;
         Ok(self.paged(
             statement,
             page_size,
+            profile,
             row_factory,
             move |core, session, resolve, context| {
                 Box::pin(async move {
@@ -241,7 +285,7 @@ impl Session {
     ///     async with await session.execute_stream(query, stream_config=StreamConfig(fetch_size=5000)) as stream:
     ///         async for row in stream:
     ///             handle(row)
-    #[pyo3(signature = (query, parameters=None, stream_config=None, *, timeout=None, row_factory=None, paging_state=None))]
+    #[pyo3(signature = (query, parameters=None, stream_config=None, *, timeout=None, row_factory=None, paging_state=None, execution_profile=None))]
     #[allow(clippy::too_many_arguments)]
     fn execute_stream(
         &self,
@@ -252,16 +296,23 @@ impl Session {
         timeout: Option<f64>,
         row_factory: Option<Bound<'_, PyAny>>,
         paging_state: Option<Bound<'_, PyAny>>,
+        execution_profile: Option<&str>,
     ) -> PyResult<PendingRequest> {
+        let profile = self.profile(execution_profile)?;
         let row_factory = args::row_factory(row_factory)?;
         let settings = StreamSettings::from_config(stream_config.as_ref())?;
         let state = args::paging_state(paging_state.as_ref())?;
         let statement = QueryArg::parse(&query, parameters)?.paged()?;
-        let timeout = self.deadline(timeout.or(settings.timeout_seconds), statement.timeout(py))?;
+        let timeout = self.deadline(
+            timeout.or(settings.timeout_seconds),
+            statement.timeout(py),
+            profile.timeout,
+        )?;
         let page_size = settings.fetch_size;
         Ok(self.paged(
             statement,
             page_size,
+            profile,
             row_factory,
             move |core, session, resolve, context| {
                 stream::start(core, session, resolve, state, timeout, settings, context)
@@ -282,8 +333,8 @@ impl Session {
     ///     insert = await session.prepare("INSERT INTO kv (k, v) VALUES (?, ?)")
     ///     await session.execute_concurrent(insert, ((k, v) for k, v in items), concurrency=200)
     #[pyo3(
-        signature = (statement, parameters, *, concurrency=None, raise_on_first_error=None, timeout=None),
-        text_signature = "($self, statement, parameters, *, concurrency=100, raise_on_first_error=True, timeout=None)"
+        signature = (statement, parameters, *, concurrency=None, raise_on_first_error=None, timeout=None, execution_profile=None),
+        text_signature = "($self, statement, parameters, *, concurrency=100, raise_on_first_error=True, timeout=None, execution_profile=None)"
     )]
     fn execute_concurrent<'py>(
         slf: &Bound<'py, Self>,
@@ -292,6 +343,7 @@ impl Session {
         concurrency: Option<Bound<'py, PyAny>>,
         raise_on_first_error: Option<Bound<'py, PyAny>>,
         timeout: Option<Bound<'py, PyAny>>,
+        execution_profile: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         Self::concurrent(
             slf,
@@ -302,6 +354,7 @@ impl Session {
                 ("concurrency", concurrency),
                 ("raise_on_first_error", raise_on_first_error),
                 ("timeout", timeout),
+                ("execution_profile", execution_profile),
             ],
         )
     }
@@ -314,8 +367,8 @@ impl Session {
     ///         if not ok:
     ///             log.warning("row %d failed: %s", index, result)
     #[pyo3(
-        signature = (statement, parameters, *, concurrency=None, timeout=None),
-        text_signature = "($self, statement, parameters, *, concurrency=100, timeout=None)"
+        signature = (statement, parameters, *, concurrency=None, timeout=None, execution_profile=None),
+        text_signature = "($self, statement, parameters, *, concurrency=100, timeout=None, execution_profile=None)"
     )]
     fn execute_concurrent_iter<'py>(
         slf: &Bound<'py, Self>,
@@ -323,13 +376,18 @@ impl Session {
         parameters: Bound<'py, PyAny>,
         concurrency: Option<Bound<'py, PyAny>>,
         timeout: Option<Bound<'py, PyAny>>,
+        execution_profile: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         Self::concurrent(
             slf,
             "execute_concurrent_iter",
             statement,
             parameters,
-            &[("concurrency", concurrency), ("timeout", timeout)],
+            &[
+                ("concurrency", concurrency),
+                ("timeout", timeout),
+                ("execution_profile", execution_profile),
+            ],
         )
     }
 
@@ -344,19 +402,21 @@ impl Session {
     ///     batch.add(insert_user, (user_id, name))
     ///     batch.add("UPDATE counts SET n = ? WHERE k = ?", (3, "users"))
     ///     await session.execute_batch(batch)
-    #[pyo3(signature = (batch, *, timeout=None))]
+    #[pyo3(signature = (batch, *, timeout=None, execution_profile=None))]
     fn execute_batch(
         &self,
         batch: Bound<'_, PyAny>,
         timeout: Option<f64>,
+        execution_profile: Option<&str>,
     ) -> PyResult<PendingRequest> {
+        let profile = self.profile(execution_profile)?;
         if !batch.is_instance(&imports::batch_statement_class(batch.py())?)? {
             return Err(type_error(format!(
                 "execute_batch() takes a BatchStatement, got {}",
                 python_type_name(&batch)
             )));
         }
-        self.batch(&batch, timeout, None)
+        self.batch(&batch, timeout, None, profile)
     }
 
     /// Prepare a statement on the cluster and return a `PreparedStatement`.
@@ -366,7 +426,7 @@ impl Session {
     ///     insert = await session.prepare("INSERT INTO users (id, name) VALUES (?, ?)")
     #[pyo3(signature = (query, *, timeout=None))]
     fn prepare(&self, query: &str, timeout: Option<f64>) -> PyResult<PendingRequest> {
-        let timeout = self.deadline(timeout, None)?;
+        let timeout = self.deadline(timeout, None, self.core.default_timeout())?;
         let text = query.to_owned();
         Ok(request(&self.core, move |_py, core, session| {
             Ok(Box::pin(async move {
@@ -385,7 +445,7 @@ impl Session {
     /// `InvalidRequest` if the keyspace does not exist.
     #[pyo3(signature = (keyspace, *, timeout=None))]
     fn set_keyspace(&self, keyspace: &str, timeout: Option<f64>) -> PyResult<PendingRequest> {
-        let timeout = self.deadline(timeout, None)?;
+        let timeout = self.deadline(timeout, None, self.core.default_timeout())?;
         let (name, case_sensitive) = args::keyspace(keyspace)?;
         Ok(request(&self.core, move |_py, _core, session| {
             Ok(Box::pin(async move {

@@ -34,7 +34,7 @@ else:
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors",),
     ("interop",),
-    ("bridge", "codec"),
+    ("bridge", "codec", "policies"),
     ("statement", "config"),
     ("results",),
     ("execution",),

@@ -69,6 +69,7 @@ from aiocql.errors import (
     WriteFailure,
     WriteTimeout,
 )
+from aiocql.policies import EXEC_PROFILE_DEFAULT, ExecutionProfile
 from aiocql.statement import BatchStatement, BatchType, ConsistencyLevel, SimpleStatement
 from aiocql.streaming import StreamConfig, create_streaming_statement
 from aiocql.types import EMPTY, UNSET_VALUE, CqlDate, CqlTimestamp, Duration, UserType
@@ -82,6 +83,7 @@ if hasattr(_os, "register_at_fork"):
 
 __all__ = [
     "EMPTY",
+    "EXEC_PROFILE_DEFAULT",
     "UNSET_VALUE",
     "AlreadyExists",
     "AsyncCassandraSession",
@@ -103,6 +105,7 @@ __all__ = [
     "CqlTimestamp",
     "DriverException",
     "Duration",
+    "ExecutionProfile",
     "ExecutionResult",
     "FunctionFailure",
     "InvalidRequest",

@@ -25,19 +25,30 @@ _T = TypeVar("_T")
 __version__: str
 __all__ = [
     "AsyncResultSet",
+    "AsyncRetryPolicy",
     "AsyncRowIterator",
     "AsyncSession",
     "AsyncStreamingResultSet",
     "BoundStatement",
     "ClusterConfig",
     "Columns",
+    "ConstantSpeculativeExecutionPolicy",
+    "DCAwareRoundRobinPolicy",
+    "DowngradingConsistencyRetryPolicy",
+    "ExecutionProfile",
+    "FallthroughRetryPolicy",
     "LoopBridge",
     "PageIterator",
     "PendingRequest",
+    "PercentileSpeculativeExecutionPolicy",
     "PreparedStatement",
+    "RackAwareRoundRobinPolicy",
     "Ready",
     "RequestFuture",
+    "RetryPolicy",
+    "RoundRobinPolicy",
     "Row",
+    "TokenAwarePolicy",
     "__version__",
     "_deserialize",
     "_in_flight_requests",
@@ -102,17 +113,126 @@ class ClusterConfig:
         contact_points: Iterable[str] | None,
         port: int,
         *,
-        connect_timeout: float,
-        request_timeout: float | None,
-        username: str | None = None,
-        password: str | None = None,
-        compression: str | None = None,
-        prepared_cache_size: int,
-        protocol_version: int | None = None,
         user_types: dict[tuple[str, str], Any] | None = None,
+        **options: Any,
     ) -> ClusterConfig: ...
     @property
     def contact_points(self) -> list[str]: ...
+
+@final
+class RoundRobinPolicy:
+    def __new__(cls) -> RoundRobinPolicy: ...
+
+@final
+class DCAwareRoundRobinPolicy:
+    def __new__(
+        cls, local_dc: str | None = None, used_hosts_per_remote_dc: int | None = None
+    ) -> DCAwareRoundRobinPolicy: ...
+    @property
+    def local_dc(self) -> str | None: ...
+    @property
+    def used_hosts_per_remote_dc(self) -> int: ...
+
+@final
+class RackAwareRoundRobinPolicy:
+    def __new__(
+        cls, local_dc: str, local_rack: str, used_hosts_per_remote_dc: int | None = None
+    ) -> RackAwareRoundRobinPolicy: ...
+    @property
+    def local_dc(self) -> str: ...
+    @property
+    def local_rack(self) -> str: ...
+    @property
+    def used_hosts_per_remote_dc(self) -> int: ...
+
+@final
+class TokenAwarePolicy:
+    def __new__(
+        cls,
+        child_policy: RoundRobinPolicy | DCAwareRoundRobinPolicy | RackAwareRoundRobinPolicy,
+        shuffle_replicas: bool = True,
+    ) -> TokenAwarePolicy: ...
+    @property
+    def child_policy(
+        self,
+    ) -> RoundRobinPolicy | DCAwareRoundRobinPolicy | RackAwareRoundRobinPolicy: ...
+    @property
+    def shuffle_replicas(self) -> bool: ...
+
+_LoadBalancingPolicy = (
+    RoundRobinPolicy | DCAwareRoundRobinPolicy | RackAwareRoundRobinPolicy | TokenAwarePolicy
+)
+
+@final
+class RetryPolicy:
+    def __new__(cls) -> RetryPolicy: ...
+
+@final
+class FallthroughRetryPolicy:
+    def __new__(cls) -> FallthroughRetryPolicy: ...
+
+@final
+class DowngradingConsistencyRetryPolicy:
+    def __new__(cls) -> DowngradingConsistencyRetryPolicy: ...
+
+@final
+class AsyncRetryPolicy:
+    def __new__(cls, max_retries: int | None = None) -> AsyncRetryPolicy: ...
+    @property
+    def max_retries(self) -> int: ...
+
+_AnyRetryPolicy = (
+    RetryPolicy | FallthroughRetryPolicy | DowngradingConsistencyRetryPolicy | AsyncRetryPolicy
+)
+
+@final
+class ConstantSpeculativeExecutionPolicy:
+    def __new__(cls, delay: float, max_attempts: int) -> ConstantSpeculativeExecutionPolicy: ...
+    @property
+    def delay(self) -> float: ...
+    @property
+    def max_attempts(self) -> int: ...
+
+@final
+class PercentileSpeculativeExecutionPolicy:
+    def __new__(
+        cls, percentile: float, max_attempts: int
+    ) -> PercentileSpeculativeExecutionPolicy: ...
+    @property
+    def percentile(self) -> float: ...
+    @property
+    def max_attempts(self) -> int: ...
+
+_AnySpeculativeExecutionPolicy = (
+    ConstantSpeculativeExecutionPolicy | PercentileSpeculativeExecutionPolicy
+)
+
+@final
+class ExecutionProfile:
+    def __new__(
+        cls,
+        load_balancing_policy: _LoadBalancingPolicy | None = None,
+        retry_policy: _AnyRetryPolicy | None = None,
+        consistency_level: int | None = None,
+        serial_consistency_level: int | None = None,
+        request_timeout: float | None = ...,
+        row_factory: Callable[..., Any] | None = None,
+        speculative_execution_policy: _AnySpeculativeExecutionPolicy | None = None,
+    ) -> ExecutionProfile: ...
+    @property
+    def load_balancing_policy(self) -> _LoadBalancingPolicy | None: ...
+    @property
+    def retry_policy(self) -> _AnyRetryPolicy | None: ...
+    @property
+    def consistency_level(self) -> int: ...
+    @property
+    def serial_consistency_level(self) -> int | None: ...
+    @property
+    def request_timeout(self) -> float | None: ...
+    @property
+    def row_factory(self) -> Callable[..., Any] | None: ...
+    @property
+    def speculative_execution_policy(self) -> _AnySpeculativeExecutionPolicy | None: ...
 
 def connect(
     config: ClusterConfig, keyspace: str | None = None, *, timeout: float | None = None
@@ -257,6 +377,10 @@ class PreparedStatement:
     def timestamp(self) -> int | None: ...
     @timestamp.setter
     def timestamp(self, timestamp: int | None) -> None: ...
+    @property
+    def retry_policy(self) -> _AnyRetryPolicy | None: ...
+    @retry_policy.setter
+    def retry_policy(self, policy: _AnyRetryPolicy | None) -> None: ...
     def bind(
         self, parameters: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> BoundStatement: ...
@@ -280,6 +404,7 @@ class AsyncSession:
         timeout: float | None = None,
         row_factory: Callable[..., Any] | None = None,
         paging_state: bytes | str | None = None,
+        execution_profile: str | None = None,
     ) -> PendingRequest[AsyncResultSet]: ...
     def execute_page(
         self,
@@ -290,6 +415,7 @@ class AsyncSession:
         paging_state: bytes | str | None = None,
         timeout: float | None = None,
         row_factory: Callable[..., Any] | None = None,
+        execution_profile: str | None = None,
     ) -> PendingRequest[AsyncResultSet]: ...
     def execute_stream(
         self,
@@ -300,6 +426,7 @@ class AsyncSession:
         timeout: float | None = None,
         row_factory: Callable[..., Any] | None = None,
         paging_state: bytes | str | None = None,
+        execution_profile: str | None = None,
     ) -> PendingRequest[AsyncStreamingResultSet]: ...
     def execute_concurrent(
         self,
@@ -309,6 +436,7 @@ class AsyncSession:
         concurrency: int = 100,
         raise_on_first_error: bool = True,
         timeout: float | None = None,
+        execution_profile: str | None = None,
     ) -> Coroutine[Any, Any, list[ExecutionResult]]: ...
     def execute_concurrent_iter(
         self,
@@ -317,9 +445,14 @@ class AsyncSession:
         *,
         concurrency: int = 100,
         timeout: float | None = None,
+        execution_profile: str | None = None,
     ) -> AsyncIterator[tuple[int, ExecutionResult]]: ...
     def execute_batch(
-        self, batch: BatchStatement, *, timeout: float | None = None
+        self,
+        batch: BatchStatement,
+        *,
+        timeout: float | None = None,
+        execution_profile: str | None = None,
     ) -> PendingRequest[AsyncResultSet]: ...
     def prepare(
         self, query: str, *, timeout: float | None = None

@@ -13,19 +13,15 @@ from aiocql.errors import ConnectionClosed
 
 __all__ = ["AsyncCluster"]
 
-# Accepted for compatibility with async-cassandra and cassandra-driver, with no effect: aiocql
-# has no executor threads, and the Rust driver manages heartbeats and schema agreement itself.
-_IGNORED_COMPAT_OPTIONS = frozenset(
-    {
-        "executor_threads",
-        "idle_heartbeat_interval",
-        "control_connection_timeout",
-        "max_schema_agreement_wait",
-        "load_balancing_policy",
-        "reconnection_policy",
-        "retry_policy",
-    }
-)
+
+class _Unset:
+    """The default of ``request_timeout``: 10 s, unless execution profiles set it."""
+
+    def __repr__(self) -> str:
+        return "10.0"
+
+
+_UNSET: Any = _Unset()
 
 
 class AsyncCluster:
@@ -33,21 +29,34 @@ class AsyncCluster:
 
     Create it once at start-up, ``await connect()`` for a session, and ``await shutdown()`` at
     exit (or use ``async with``). Nothing touches the network until ``connect()``.
+    docs/configuration.md describes every option and its default.
 
     Args:
         contact_points: hosts to reach first (names, IPv4/IPv6 addresses, or ``host:port``);
             the rest of the cluster is discovered from them. Defaults to ``["127.0.0.1"]``.
         port: native-protocol port for contact points given without one.
         username, password: credentials for ``PasswordAuthenticator``.
+        auth_provider: ``aiocql.auth.PlainTextAuthProvider(username, password)``, the
+            cassandra-driver way to give the same credentials.
         connect_timeout: seconds ``connect()`` may take before raising ``NoHostAvailable``.
-        request_timeout: default ``timeout`` of each call, in seconds (``None``: no limit).
-        compression: ``None``, ``"lz4"`` or ``"snappy"``.
+        request_timeout: default ``timeout`` of each call, in seconds (``None``: no limit;
+            default 10).
+        compression: ``None``, ``"lz4"`` or ``"snappy"`` (``True``: lz4).
         prepared_cache_size: how many prepared statements each session keeps for
             parameterised string queries.
         protocol_version: only ``None`` or ``4`` (the version aiocql speaks).
+        load_balancing_policy, default_retry_policy (or ``retry_policy``),
+            speculative_execution_policy: the policies of every call (``aiocql.policies``).
+        execution_profiles: ``{name: ExecutionProfile}``, selected per call with
+            ``execution_profile=name``; ``EXEC_PROFILE_DEFAULT`` replaces the defaults. Not
+            combinable with the three policy options and ``request_timeout``.
+        idle_heartbeat_interval, idle_heartbeat_timeout, max_schema_agreement_wait,
+            control_connection_timeout: seconds, as in cassandra-driver (0 turns the first
+            three off).
 
     Raises:
-        ConfigurationError: for invalid settings (before any I/O).
+        ConfigurationError: for an invalid, unknown or unsupported setting, naming it (before
+            any I/O).
 
     Example::
 
@@ -64,30 +73,27 @@ class AsyncCluster:
         username: str | None = None,
         password: str | None = None,
         connect_timeout: float = 5.0,
-        request_timeout: float | None = 10.0,
-        compression: str | None = None,
+        request_timeout: float | None = _UNSET,
+        compression: str | bool | None = None,
         prepared_cache_size: int = 512,
         protocol_version: int | None = None,
-        **compat_options: Any,
+        **options: Any,
     ) -> None:
-        unknown = set(compat_options) - _IGNORED_COMPAT_OPTIONS
-        if unknown:
-            raise TypeError(
-                f"AsyncCluster() got unexpected keyword argument(s): {', '.join(sorted(unknown))}"
-            )
         self._user_types: dict[tuple[str, str], Callable[..., Any]] = {}
+        if request_timeout is not _UNSET:
+            options["request_timeout"] = request_timeout
         # Every setting is validated once, by the native ClusterConfig (ConfigurationError).
         self._config = _native.ClusterConfig(
             contact_points,
             port,
+            user_types=self._user_types,
             connect_timeout=connect_timeout,
-            request_timeout=request_timeout,
             username=username,
             password=password,
             compression=compression,
             prepared_cache_size=prepared_cache_size,
             protocol_version=protocol_version,
-            user_types=self._user_types,
+            **options,
         )
         self._sessions: weakref.WeakSet[AsyncSession] = weakref.WeakSet()
         self._closed = False
@@ -96,7 +102,13 @@ class AsyncCluster:
     def create_with_auth(
         cls, contact_points: Iterable[str] | None, username: str, password: str, **kwargs: Any
     ) -> AsyncCluster:
-        """An `AsyncCluster` that logs in with ``username`` and ``password``."""
+        """An `AsyncCluster` that logs in with ``username`` and ``password`` (async-cassandra's
+        constructor); other settings as for `AsyncCluster`.
+
+        Example::
+
+            cluster = AsyncCluster.create_with_auth(["10.0.0.1"], "app", secret)
+        """
         return cls(contact_points, username=username, password=password, **kwargs)
 
     def register_user_type(self, keyspace: str, user_type: str, cls: Callable[..., Any]) -> None:
@@ -145,6 +157,8 @@ class AsyncCluster:
         Raises:
             NoHostAvailable: no contact point answered within ``timeout`` (default
                 ``connect_timeout``).
+            ConfigurationError: a load-balancing policy names a datacenter or rack the cluster
+                does not have.
             InvalidRequest: ``keyspace`` does not exist.
             ConnectionClosed: the cluster was shut down.
 

@@ -62,6 +62,7 @@ async def execute_concurrent(
     concurrency: int = 100,
     raise_on_first_error: bool = True,
     timeout: float | None = None,
+    execution_profile: str | None = None,
 ) -> list[ExecutionResult]:
     """See ``AsyncSession.execute_concurrent``."""
     limit = _check_concurrency(concurrency)
@@ -80,7 +81,9 @@ async def execute_concurrent(
             index = position
             position += 1
             try:
-                result = await session.execute(statement, params, timeout=timeout)
+                result = await session.execute(
+                    statement, params, timeout=timeout, execution_profile=execution_profile
+                )
             except Exception as exc:  # every failure is a result here
                 results[index] = ExecutionResult(False, exc)
                 stop = raise_on_first_error
@@ -107,6 +110,7 @@ async def execute_concurrent_iter(
     *,
     concurrency: int = 100,
     timeout: float | None = None,
+    execution_profile: str | None = None,
 ) -> AsyncIterator[tuple[int, ExecutionResult]]:
     """See ``AsyncSession.execute_concurrent_iter``."""
     limit = _check_concurrency(concurrency)
@@ -124,7 +128,9 @@ async def execute_concurrent_iter(
                 index = position
                 position += 1
                 try:
-                    result = await session.execute(statement, params, timeout=timeout)
+                    result = await session.execute(
+                        statement, params, timeout=timeout, execution_profile=execution_profile
+                    )
                 except Exception as exc:  # every failure is a result here
                     await queue.put((index, ExecutionResult(False, exc)))
                 else:

@@ -39,6 +39,7 @@ class Statement:
     __slots__ = (
         "consistency_level",
         "is_idempotent",
+        "retry_policy",
         "serial_consistency_level",
         "timeout",
         "timestamp",
@@ -52,12 +53,14 @@ class Statement:
         is_idempotent: bool = False,
         timeout: float | None = None,
         timestamp: int | None = None,
+        retry_policy: object = None,
     ) -> None:
         self.consistency_level = consistency_level
         self.serial_consistency_level = serial_consistency_level
         self.is_idempotent = is_idempotent
         self.timeout = timeout
         self.timestamp = timestamp
+        self.retry_policy = retry_policy
 
     def _consistency_name(self) -> object:
         level: object = self.consistency_level
@@ -79,6 +82,8 @@ class SimpleStatement(Statement):
         timeout: seconds; a ``timeout=`` given to ``execute()`` overrides it.
         timestamp: client-side write timestamp, in microseconds since the epoch (``None``:
             the coordinator's clock). Last write wins by this timestamp.
+        retry_policy: an ``aiocql.policies`` retry policy for this statement (``None``: the
+            execution profile's).
 
     Raises:
         TypeError, ValueError: for invalid options, when it is executed (before any I/O).
@@ -101,6 +106,7 @@ class SimpleStatement(Statement):
         is_idempotent: bool = False,
         timeout: float | None = None,
         timestamp: int | None = None,
+        retry_policy: object = None,
     ) -> None:
         if not isinstance(query_string, str):
             raise TypeError(f"query_string must be a str, got {type(query_string).__name__}")
@@ -110,6 +116,7 @@ class SimpleStatement(Statement):
             is_idempotent=is_idempotent,
             timeout=timeout,
             timestamp=timestamp,
+            retry_policy=retry_policy,
         )
         self.query_string = query_string
         self.fetch_size = fetch_size
@@ -137,8 +144,8 @@ class BatchStatement(Statement):
 
     Args:
         batch_type: a `BatchType` (default LOGGED).
-        consistency_level, serial_consistency_level, is_idempotent, timeout, timestamp: as
-            for `SimpleStatement`, for the whole batch.
+        consistency_level, serial_consistency_level, is_idempotent, timeout, timestamp,
+            retry_policy: as for `SimpleStatement`, for the whole batch.
 
     Statements are strings, `SimpleStatement`s (only their text is used: options apply to the
     batch as a whole) or `PreparedStatement`s. Strings with parameters are prepared once and
@@ -162,6 +169,7 @@ class BatchStatement(Statement):
         is_idempotent: bool = False,
         timeout: float | None = None,
         timestamp: int | None = None,
+        retry_policy: object = None,
     ) -> None:
         super().__init__(
             consistency_level=consistency_level,
@@ -169,6 +177,7 @@ class BatchStatement(Statement):
             is_idempotent=is_idempotent,
             timeout=timeout,
             timestamp=timestamp,
+            retry_policy=retry_policy,
         )
         self.batch_type = batch_type
         self._entries: list[tuple[Any, Parameters]] = []

@@ -7,26 +7,87 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
-use scylla::client::execution_profile::ExecutionProfile;
+use scylla::client::execution_profile::ExecutionProfileHandle;
 use scylla::client::session_builder::SessionBuilder;
 use scylla::client::Compression;
-use scylla::statement::Consistency;
 
+use super::profile::{ExecutionProfile, ProfileSettings, DEFAULT_PROFILE};
 use crate::errors::{DriverError, DriverResult};
-use crate::interop::args;
+use crate::interop::names::python_type_name;
+use crate::interop::{args, imports};
+use crate::policies::load_balancing::balancing;
+use crate::policies::retry::retry_policy;
+use crate::policies::speculative::speculative_policy;
 
 /// Settings for `connect()`; built by `aiocql.AsyncCluster`, which passes its arguments through.
 #[pyclass(module = "aiocql._native", frozen)]
 pub(crate) struct ClusterConfig {
     contact_points: Vec<String>,
     connect_timeout: Duration,
-    request_timeout: Option<Duration>,
     credentials: Option<(String, String)>,
     compression: Option<Compression>,
     prepared_cache_size: usize,
     /// `{(keyspace, type): class}` shared with `AsyncCluster.register_user_type`.
     user_types: Option<Arc<Py<PyDict>>>,
+    profiles: Profiles,
+    /// None: no heartbeats on idle connections.
+    heartbeat_interval: Option<Duration>,
+    heartbeat_timeout: Option<Duration>,
+    /// None: DDL does not wait for schema agreement.
+    schema_agreement_wait: Option<Duration>,
+    control_connection_timeout: Option<Duration>,
 }
+
+/// The default profile and the named ones.
+#[derive(Clone)]
+pub(crate) struct Profiles {
+    pub default: ProfileSettings,
+    pub named: Vec<(String, ProfileSettings)>,
+}
+
+/// Every option `AsyncCluster` takes besides `contact_points` and `port`.
+const OPTIONS: &[&str] = &[
+    "auth_provider",
+    "compression",
+    "connect_timeout",
+    "control_connection_timeout",
+    "default_retry_policy",
+    "execution_profiles",
+    "idle_heartbeat_interval",
+    "idle_heartbeat_timeout",
+    "load_balancing_policy",
+    "max_schema_agreement_wait",
+    "password",
+    "prepared_cache_size",
+    "protocol_version",
+    "request_timeout",
+    "retry_policy",
+    "speculative_execution_policy",
+    "username",
+];
+
+/// Options of cassandra-driver or async-cassandra that aiocql cannot honour, and what to do
+/// instead; each raises rather than being silently dropped.
+const REFUSED: &[(&str, &str)] = &[
+    (
+        "ssl_context",
+        "aiocql's TLS runs in Rust and cannot use an ssl.SSLContext; client TLS is not \
+         available yet in this version (docs/security.md)",
+    ),
+    (
+        "ssl_options",
+        "client TLS is not available yet in this version (docs/security.md)",
+    ),
+    (
+        "reconnection_policy",
+        "aiocql reconnects each node's pool with exponential backoff from 50 ms to 10 s \
+         (jitter +-15%), which the Rust driver does not let applications change; remove it",
+    ),
+    (
+        "executor_threads",
+        "aiocql runs no executor threads (all I/O is asynchronous); remove it",
+    ),
+];
 
 fn invalid(message: String) -> DriverError {
     DriverError::Configuration(message)
@@ -136,40 +197,205 @@ fn contact_points(points: Option<&Bound<'_, PyAny>>, port: u16) -> DriverResult<
         .collect()
 }
 
+/// Reads `options` (the keyword arguments of `AsyncCluster`), refusing unknown ones.
+struct Options<'py> {
+    given: Bound<'py, PyDict>,
+}
+
+impl<'py> Options<'py> {
+    fn new(given: Option<Bound<'py, PyDict>>, py: Python<'py>) -> DriverResult<Self> {
+        let given = given.unwrap_or_else(|| PyDict::new(py));
+        for key in given.keys() {
+            let name: String = key
+                .extract()
+                .map_err(|_| invalid(format!("option names must be str, got {}", repr(&key))))?;
+            if OPTIONS.contains(&name.as_str()) {
+                continue;
+            }
+            if let Some((_, instead)) = REFUSED.iter().find(|(refused, _)| *refused == name) {
+                return Err(invalid(format!("{name} is not supported: {instead}")));
+            }
+            return Err(invalid(format!(
+                "unknown option {name:?}; AsyncCluster accepts contact_points, port, {}",
+                OPTIONS.join(", ")
+            )));
+        }
+        Ok(Options { given })
+    }
+
+    /// The option's value, None when it was not given or given as None.
+    fn get(&self, name: &str) -> Option<Bound<'py, PyAny>> {
+        self.given
+            .get_item(name)
+            .ok()
+            .flatten()
+            .filter(|v| !v.is_none())
+    }
+
+    fn was_given(&self, name: &str) -> bool {
+        self.given.contains(name).unwrap_or(false)
+    }
+
+    fn string(&self, name: &str) -> DriverResult<Option<String>> {
+        self.get(name)
+            .map(|v| {
+                v.extract::<String>()
+                    .map_err(|_| invalid(format!("{name} must be a str, got {}", repr(&v))))
+            })
+            .transpose()
+    }
+}
+
+/// `compression`: None/False, True (lz4), "lz4" or "snappy".
+fn compression(value: Option<Bound<'_, PyAny>>) -> DriverResult<Option<Compression>> {
+    let Some(value) = value else { return Ok(None) };
+    if value.is_instance_of::<PyBool>() {
+        return Ok(value
+            .is_truthy()
+            .unwrap_or(false)
+            .then_some(Compression::Lz4));
+    }
+    match value.extract::<String>().as_deref() {
+        Ok("lz4") => Ok(Some(Compression::Lz4)),
+        Ok("snappy") => Ok(Some(Compression::Snappy)),
+        _ => Err(invalid(format!(
+            "compression must be None, False, True (lz4), 'lz4' or 'snappy', got {}",
+            repr(&value)
+        ))),
+    }
+}
+
+/// The default profile and the named ones, from the legacy options or `execution_profiles`.
+fn profiles(options: &Options<'_>) -> DriverResult<Profiles> {
+    let request_timeout = if options.was_given("request_timeout") {
+        options
+            .get("request_timeout")
+            .map(|t| seconds_setting("request_timeout", &t))
+            .transpose()?
+    } else {
+        Some(DEFAULT_REQUEST_TIMEOUT)
+    };
+    let retry = match (
+        options.get("default_retry_policy"),
+        options.get("retry_policy"),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "give default_retry_policy or retry_policy (the same setting), not both".into(),
+            ))
+        }
+        (Some(policy), None) => Some(retry_policy(&policy, "default_retry_policy")?),
+        (None, Some(policy)) => Some(retry_policy(&policy, "retry_policy")?),
+        (None, None) => None,
+    };
+    let balancing = options
+        .get("load_balancing_policy")
+        .map(|p| balancing(&p, "load_balancing_policy"))
+        .transpose()?;
+    let speculative = speculative_policy(
+        options.get("speculative_execution_policy").as_ref(),
+        "speculative_execution_policy",
+    )?;
+    let mut default = ProfileSettings::defaults(request_timeout);
+    let Some(given) = options.get("execution_profiles") else {
+        default.balancing = balancing.unwrap_or_default();
+        if let Some(retry) = retry {
+            default.retry = retry;
+        }
+        default.speculative = speculative;
+        return Ok(Profiles {
+            default,
+            named: Vec::new(),
+        });
+    };
+    let legacy: Vec<&str> = [
+        "load_balancing_policy",
+        "default_retry_policy",
+        "retry_policy",
+        "speculative_execution_policy",
+        "request_timeout",
+    ]
+    .into_iter()
+    .filter(|name| options.was_given(name))
+    .collect();
+    if !legacy.is_empty() {
+        return Err(invalid(format!(
+            "{} cannot be combined with execution_profiles: set them on \
+             ExecutionProfile(...) instead (the EXEC_PROFILE_DEFAULT one for every call)",
+            legacy.join(", ")
+        )));
+    }
+    let profiles = given.cast::<PyDict>().map_err(|_| {
+        invalid(format!(
+            "execution_profiles must be a dict of profile name -> ExecutionProfile, got {}",
+            repr(&given)
+        ))
+    })?;
+    let mut named = Vec::new();
+    for (name, profile) in profiles.iter() {
+        let name: String = name.extract().map_err(|_| {
+            invalid(format!(
+                "execution_profiles keys must be str (or EXEC_PROFILE_DEFAULT), got {}",
+                repr(&name)
+            ))
+        })?;
+        let profile = profile.cast::<ExecutionProfile>().map_err(|_| {
+            invalid(format!(
+                "execution_profiles[{name:?}] must be an ExecutionProfile, got {}",
+                repr(&profile)
+            ))
+        })?;
+        let settings = profile.get().settings().clone();
+        if name == DEFAULT_PROFILE {
+            default = settings;
+        } else {
+            named.push((name, settings));
+        }
+    }
+    Ok(Profiles { default, named })
+}
+
+/// `AsyncCluster`'s default `request_timeout`, in seconds (cassandra-driver's).
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An optional number of seconds where 0 (or None) turns the feature off.
+fn seconds_or_off(
+    options: &Options<'_>,
+    name: &str,
+    default: Duration,
+) -> DriverResult<Option<Duration>> {
+    if !options.was_given(name) {
+        return Ok(Some(default));
+    }
+    match options.get(name) {
+        None => Ok(None),
+        Some(value)
+            if value.extract::<f64>().is_ok_and(|s| s == 0.0)
+                && !value.is_instance_of::<PyBool>() =>
+        {
+            Ok(None)
+        }
+        Some(value) => seconds_setting(name, &value).map(Some),
+    }
+}
+
 #[pymethods]
 impl ClusterConfig {
     #[new]
-    #[pyo3(signature = (
-        contact_points,
-        port,
-        *,
-        connect_timeout,
-        request_timeout,
-        username=None,
-        password=None,
-        compression=None,
-        prepared_cache_size,
-        protocol_version=None,
-        user_types=None,
-    ))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (contact_points, port, *, user_types=None, **options))]
     fn new(
+        py: Python<'_>,
         contact_points: Option<Bound<'_, PyAny>>,
         port: Bound<'_, PyAny>,
-        connect_timeout: Bound<'_, PyAny>,
-        request_timeout: Option<Bound<'_, PyAny>>,
-        username: Option<String>,
-        password: Option<String>,
-        compression: Option<Bound<'_, PyAny>>,
-        prepared_cache_size: Bound<'_, PyAny>,
-        protocol_version: Option<Bound<'_, PyAny>>,
         user_types: Option<Bound<'_, PyDict>>,
+        options: Option<Bound<'_, PyDict>>,
     ) -> DriverResult<Self> {
+        let options = Options::new(options, py)?;
         let port = int_setting("port", &port, 1..=65535, "an int from 1 to 65535")?;
         let port =
             u16::try_from(port).map_err(|_| invalid(format!("port out of range: {port}")))?;
         let contact_points = self::contact_points(contact_points.as_ref(), port)?;
-        if let Some(version) = protocol_version.filter(|v| !v.is_none()) {
+        if let Some(version) = options.get("protocol_version") {
             if int_setting("protocol_version", &version, 4..=4, "4").is_err() {
                 return Err(invalid(format!(
                     "protocol_version={} is not supported: aiocql speaks native protocol v4 \
@@ -178,18 +404,25 @@ impl ClusterConfig {
                 )));
             }
         }
-        let connect_timeout = seconds_setting("connect_timeout", &connect_timeout)?;
-        let request_timeout = request_timeout
-            .filter(|t| !t.is_none())
-            .map(|t| seconds_setting("request_timeout", &t))
-            .transpose()?;
-        let prepared_cache_size = int_setting(
-            "prepared_cache_size",
-            &prepared_cache_size,
-            0..=i64::MAX,
-            "a non-negative int",
-        )?;
-        let credentials = match (username, password) {
+        let connect_timeout = match options.get("connect_timeout") {
+            Some(value) => seconds_setting("connect_timeout", &value)?,
+            None if options.was_given("connect_timeout") => {
+                return Err(invalid(
+                    "connect_timeout must be a positive number of seconds, got None".into(),
+                ))
+            }
+            None => DEFAULT_CONNECT_TIMEOUT,
+        };
+        let prepared_cache_size = match options.get("prepared_cache_size") {
+            Some(size) => int_setting(
+                "prepared_cache_size",
+                &size,
+                0..=i64::MAX,
+                "a non-negative int",
+            )?,
+            None => DEFAULT_PREPARED_CACHE_SIZE,
+        };
+        let mut credentials = match (options.string("username")?, options.string("password")?) {
             (Some(u), Some(p)) => Some((u, p)),
             (None, None) => None,
             _ => {
@@ -198,27 +431,42 @@ impl ClusterConfig {
                 ))
             }
         };
-        let compression = match compression.filter(|c| !c.is_none()) {
-            None => None,
-            Some(c) => match c.extract::<String>().as_deref() {
-                Ok("lz4") => Some(Compression::Lz4),
-                Ok("snappy") => Some(Compression::Snappy),
-                _ => {
-                    return Err(invalid(format!(
-                        "compression must be None, 'lz4' or 'snappy', got {}",
-                        repr(&c)
-                    )))
-                }
-            },
-        };
+        if let Some(provider) = options.get("auth_provider") {
+            if credentials.is_some() {
+                return Err(invalid(
+                    "give auth_provider or username and password, not both".into(),
+                ));
+            }
+            credentials = Some(auth_credentials(py, &provider)?);
+        }
         Ok(ClusterConfig {
             contact_points,
             connect_timeout,
-            request_timeout,
             credentials,
-            compression,
+            compression: compression(options.get("compression"))?,
             prepared_cache_size: usize::try_from(prepared_cache_size).unwrap_or(usize::MAX),
             user_types: user_types.map(|d| Arc::new(d.unbind())),
+            profiles: profiles(&options)?,
+            heartbeat_interval: seconds_or_off(
+                &options,
+                "idle_heartbeat_interval",
+                Duration::from_secs(30),
+            )?,
+            heartbeat_timeout: seconds_or_off(
+                &options,
+                "idle_heartbeat_timeout",
+                Duration::from_secs(30),
+            )?,
+            schema_agreement_wait: seconds_or_off(
+                &options,
+                "max_schema_agreement_wait",
+                Duration::from_secs(10),
+            )?,
+            control_connection_timeout: seconds_or_off(
+                &options,
+                "control_connection_timeout",
+                Duration::from_secs(2),
+            )?,
         })
     }
 
@@ -227,6 +475,29 @@ impl ClusterConfig {
     fn contact_points(&self) -> Vec<String> {
         self.contact_points.clone()
     }
+}
+
+/// `AsyncCluster`'s default `connect_timeout`.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// `AsyncCluster`'s default `prepared_cache_size`.
+const DEFAULT_PREPARED_CACHE_SIZE: i64 = 512;
+
+/// The username and password of an `aiocql.auth.PlainTextAuthProvider`.
+fn auth_credentials(py: Python<'_>, provider: &Bound<'_, PyAny>) -> DriverResult<(String, String)> {
+    let class = imports::plain_text_auth_provider_class(py).map_err(|e| invalid(e.to_string()))?;
+    if !provider.is_instance(&class).unwrap_or(false) {
+        return Err(invalid(format!(
+            "auth_provider must be a PlainTextAuthProvider(username, password), got {}",
+            python_type_name(provider)
+        )));
+    }
+    let field = |name: &str| {
+        provider
+            .getattr(name)
+            .and_then(|v| v.extract::<String>())
+            .map_err(|_| invalid(format!("auth_provider.{name} must be a str")))
+    };
+    Ok((field("username")?, field("password")?))
 }
 
 impl ClusterConfig {
@@ -239,11 +510,6 @@ impl ClusterConfig {
         self.connect_timeout
     }
 
-    /// The default `timeout=` of a session's calls.
-    pub(crate) fn request_timeout(&self) -> Option<Duration> {
-        self.request_timeout
-    }
-
     pub(crate) fn prepared_cache_size(&self) -> usize {
         self.prepared_cache_size
     }
@@ -252,24 +518,32 @@ impl ClusterConfig {
         self.user_types.clone()
     }
 
+    /// The execution profiles, to be made into the crate's profiles at connect.
+    pub(crate) fn profiles(&self) -> &Profiles {
+        &self.profiles
+    }
+
     /// The driver's session builder for these settings, connecting within `deadline`, using
-    /// `keyspace` (a validated name, and whether it is case-sensitive) if given.
+    /// `keyspace` (a validated name, and whether it is case-sensitive) if given, with
+    /// `default_profile` as the session's default execution profile.
     pub(crate) fn session_builder(
         &self,
         keyspace: Option<(String, bool)>,
         deadline: Duration,
+        default_profile: ExecutionProfileHandle,
     ) -> SessionBuilder {
-        let profile = ExecutionProfile::builder()
-            // cassandra-driver's default, so that migrating code keeps its consistency.
-            .consistency(Consistency::LocalOne)
-            // Per-call deadlines are enforced around the whole call (all pages, retries included).
-            .request_timeout(None)
-            .build();
         let mut builder = SessionBuilder::new()
             .known_nodes(&self.contact_points)
             .connection_timeout(self.connect_timeout.min(deadline))
             .compression(self.compression)
-            .default_execution_profile_handle(profile.into_handle());
+            .default_execution_profile_handle(default_profile);
+        match self.schema_agreement_wait {
+            Some(wait) => builder = builder.schema_agreement_timeout(wait),
+            None => builder = builder.auto_await_schema_agreement(false),
+        }
+        builder.config.keepalive_interval = self.heartbeat_interval;
+        builder.config.keepalive_timeout = self.heartbeat_timeout;
+        builder.config.metadata_request_clientside_timeout = self.control_connection_timeout;
         if let Some((user, password)) = &self.credentials {
             builder = builder.user(user.clone(), password.clone());
         }

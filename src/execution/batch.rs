@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use scylla::client::execution_profile::ExecutionProfileHandle;
 use scylla::client::session::Session as ScyllaSession;
 use scylla::response::query_result::QueryResult;
 use scylla::statement::batch::Batch;
@@ -20,12 +21,14 @@ use crate::results::context::ResultContext;
 use crate::statement::batch::{BatchArg, BatchEntry};
 use crate::statement::bind::SerializedCells;
 
-/// `session.execute_batch(batch)` (or `execute(batch)`), within `timeout`.
+/// `session.execute_batch(batch)` (or `execute(batch)`), within `timeout`, with the execution
+/// profile `profile` (None: the session's default).
 pub(crate) fn execute(
     core: &Arc<SessionCore>,
     batch: BatchArg,
     timeout: Option<Duration>,
     row_factory: Option<Arc<Py<PyAny>>>,
+    profile: Option<ExecutionProfileHandle>,
 ) -> PendingRequest {
     request(core, move |py, core, session| {
         let context = core.result_context(row_factory);
@@ -39,7 +42,8 @@ pub(crate) fn execute(
             .any(|e| matches!(e, BatchEntry::ToPrepare(..)))
         {
             // Everything known: convert on this thread, before anything is sent.
-            let (assembled, values) = batch.assemble(py, entries)?;
+            let (mut assembled, values) = batch.assemble(py, entries)?;
+            assembled.set_execution_profile_handle(profile);
             return Ok(Box::pin(async move {
                 let result =
                     with_timeout(timeout, "batch", run(&session, &assembled, values)).await;
@@ -49,7 +53,8 @@ pub(crate) fn execute(
         Ok(Box::pin(async move {
             let result = with_timeout(timeout, "batch", async {
                 let entries = prepare_missing(&core, &session, entries).await?;
-                let (assembled, values) = Python::attach(|py| batch.assemble(py, entries))?;
+                let (mut assembled, values) = Python::attach(|py| batch.assemble(py, entries))?;
+                assembled.set_execution_profile_handle(profile);
                 run(&session, &assembled, values).await
             })
             .await;

@@ -9,6 +9,7 @@ use scylla::client::session::Session as ScyllaSession;
 use scylla::statement::prepared::PreparedStatement as ScyllaPrepared;
 
 use super::prepared_cache::{CacheKey, PreparedCache};
+use super::profiles::{ProfileRuntime, SessionProfiles};
 use crate::errors::{DriverError, DriverResult};
 use crate::interop::sync::{lock, read, write};
 use crate::results::context::ResultContext;
@@ -21,22 +22,31 @@ pub(crate) struct SessionCore {
     user_types: Option<Arc<Py<PyDict>>>,
     /// `session.row_factory`: None builds `Row`s.
     row_factory: RwLock<Option<Arc<Py<PyAny>>>>,
+    profiles: SessionProfiles,
 }
 
 impl SessionCore {
+    /// `profiles` gives the session's default timeout and row factory (its default profile's).
     pub(crate) fn new(
         session: ScyllaSession,
-        default_timeout: Option<Duration>,
+        profiles: SessionProfiles,
         prepared_cache_size: usize,
         user_types: Option<Arc<Py<PyDict>>>,
     ) -> Self {
+        let default = profiles.default_profile();
         SessionCore {
             session: RwLock::new(Some(Arc::new(session))),
-            default_timeout,
+            default_timeout: default.and_then(|p| p.timeout),
             prepared: Mutex::new(PreparedCache::new(prepared_cache_size)),
             user_types,
-            row_factory: RwLock::new(None),
+            row_factory: RwLock::new(default.and_then(|p| p.row_factory.clone())),
+            profiles,
         }
+    }
+
+    /// The execution profile `name`; `ConfigurationError` naming the known ones if unknown.
+    pub(crate) fn profile(&self, name: &str) -> DriverResult<&ProfileRuntime> {
+        self.profiles.get(name)
     }
 
     /// The driver session, unless the session was closed.

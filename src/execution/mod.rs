@@ -12,6 +12,7 @@ pub(crate) mod deadline;
 pub(crate) mod pager;
 pub(crate) mod prepare;
 pub(crate) mod prepared_cache;
+pub(crate) mod profiles;
 pub(crate) mod request;
 pub(crate) mod resolve;
 pub(crate) mod stream;

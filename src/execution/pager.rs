@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use scylla::client::execution_profile::ExecutionProfileHandle;
 use scylla::client::session::Session as ScyllaSession;
 use scylla::errors::ExecutionError;
 use scylla::response::query_result::QueryResult;
@@ -44,6 +45,19 @@ pub(crate) type Fetch<'a> =
     Pin<Box<dyn Future<Output = DriverResult<Vec<QueryResult>>> + Send + 'a>>;
 
 impl Executable {
+    /// The statement, run with the execution profile `profile` (None: the session's default).
+    pub(crate) fn with_profile(mut self, profile: Option<ExecutionProfileHandle>) -> Self {
+        if profile.is_some() {
+            match &mut self {
+                Executable::Bound(bound) => bound.set_execution_profile_handle(profile),
+                Executable::Unprepared(statement) => {
+                    statement.set_execution_profile_handle(profile)
+                }
+            }
+        }
+        self
+    }
+
     /// One page, starting at `state`.
     pub(crate) async fn page(
         &self,

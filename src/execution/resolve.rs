@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use futures::future::{ready, Either, Ready};
 use pyo3::prelude::*;
+use scylla::client::execution_profile::ExecutionProfileHandle;
 use scylla::client::session::Session as ScyllaSession;
 
 use super::core::SessionCore;
@@ -32,6 +33,7 @@ pub(crate) struct PrepareThenBind {
     options: StatementOptions,
     parameters: Option<Py<PyAny>>,
     page_size: Option<i32>,
+    profile: Option<ExecutionProfileHandle>,
 }
 
 /// The future of [`Resolve::executable`]: ready at once for a statement already bound, boxed
@@ -44,13 +46,14 @@ pub(crate) type ExecutableFuture<'a> = Either<
 
 impl Resolve {
     /// Binds `arg` on the loop thread, with `page_size` (rows per page) over the statement's
-    /// own.
+    /// own, to run with the execution profile `profile` (None: the session's default).
     pub(crate) fn new(
         py: Python<'_>,
         core: &Arc<SessionCore>,
         session: &ScyllaSession,
         arg: StatementArg,
         page_size: Option<i32>,
+        profile: Option<ExecutionProfileHandle>,
     ) -> PyResult<Self> {
         let executable = match arg {
             StatementArg::Bound(bound) => {
@@ -95,6 +98,7 @@ impl Resolve {
                         options,
                         parameters: Some(parameters),
                         page_size,
+                        profile,
                     })));
                 };
                 options.apply_to(&mut prepared);
@@ -104,7 +108,7 @@ impl Resolve {
                 Executable::Bound(bind(prepared, Some(parameters.bind(py)))?)
             }
         };
-        Ok(Resolve::Ready(executable))
+        Ok(Resolve::Ready(executable.with_profile(profile)))
     }
 
     /// The executable statement; a first-seen query string is prepared (and cached) on the I/O
@@ -125,6 +129,7 @@ impl PrepareThenBind {
             options,
             parameters,
             page_size,
+            profile,
         } = *self;
         let mut prepared = prepare_cached(&core, session, text).await?;
         options.apply_to(&mut prepared);
@@ -132,6 +137,6 @@ impl PrepareThenBind {
             prepared.set_page_size(size);
         }
         let bound = Python::attach(|py| bind(prepared, parameters.as_ref().map(|p| p.bind(py))))?;
-        Ok(Executable::Bound(bound))
+        Ok(Executable::Bound(bound).with_profile(profile))
     }
 }

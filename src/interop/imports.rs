@@ -41,6 +41,8 @@ lookups! {
     get_running_loop = "asyncio"."get_running_loop";
     /// `aiocql.statement.SimpleStatement`.
     simple_statement_class = "aiocql.statement"."SimpleStatement";
+    /// `aiocql.statement.ConsistencyLevel`.
+    consistency_level_class = "aiocql.statement"."ConsistencyLevel";
     /// `aiocql.statement.BatchStatement`.
     batch_statement_class = "aiocql.statement"."BatchStatement";
     /// `aiocql.concurrent`, where bounded concurrency is written with asyncio itself.
@@ -55,6 +57,8 @@ lookups! {
     cql_timestamp_class = "aiocql.types"."CqlTimestamp";
     /// `aiocql.EMPTY`, the zero-length value of any CQL type.
     empty_value = "aiocql.types"."EMPTY";
+    /// `aiocql.auth.PlainTextAuthProvider`, the credentials of `auth_provider=`.
+    plain_text_auth_provider_class = "aiocql.auth"."PlainTextAuthProvider";
     /// `aiocql.UNSET_VALUE`: leave the column as it is.
     unset_value = "aiocql.types"."UNSET_VALUE";
 }

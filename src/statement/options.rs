@@ -1,10 +1,12 @@
 //! Statement options (consistency, serial consistency, page size, idempotence, timeout, client
-//! timestamp): read from a Python statement object once, validated once, and applied to any of
+//! timestamp, retry policy): read from a Python statement object once, validated once, and applied to any of
 //! the `scylla` crate's statements through [`Configurable`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use scylla::policies::retry::RetryPolicy;
 use scylla::statement::batch::Batch;
 use scylla::statement::prepared::PreparedStatement as ScyllaPrepared;
 use scylla::statement::unprepared::Statement;
@@ -12,6 +14,27 @@ use scylla::statement::{Consistency, SerialConsistency};
 
 use crate::errors::value_error;
 use crate::interop::args;
+use crate::policies::retry::retry_policy;
+
+/// A statement's own retry policy: the Python object (for its getter) and the crate's policy.
+#[derive(Clone, Debug)]
+pub(crate) struct StatementRetry {
+    pub object: Arc<Py<PyAny>>,
+    pub policy: Arc<dyn RetryPolicy>,
+}
+
+impl StatementRetry {
+    /// Reads a `retry_policy` setting (None: the profile's).
+    pub(crate) fn read(value: &Bound<'_, PyAny>) -> PyResult<Option<Self>> {
+        if value.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(StatementRetry {
+            policy: retry_policy(value, "retry_policy")?,
+            object: Arc::new(value.clone().unbind()),
+        }))
+    }
+}
 
 /// The options as the user gave them, before validation: `PreparedStatement`'s settable
 /// attributes, and what `SimpleStatement` and `BatchStatement` objects carry.
@@ -24,6 +47,8 @@ pub(crate) struct RawOptions {
     pub timeout: Option<f64>,
     /// Client-side write timestamp, microseconds since the epoch.
     pub timestamp: Option<i64>,
+    /// None: the execution profile's retry policy.
+    pub retry: Option<StatementRetry>,
 }
 
 impl RawOptions {
@@ -42,6 +67,7 @@ impl RawOptions {
             idempotent: statement.getattr("is_idempotent")?.is_truthy()?,
             timeout: statement.getattr("timeout")?.extract::<Option<f64>>()?,
             timestamp: int("timestamp")?,
+            retry: StatementRetry::read(&statement.getattr("retry_policy")?)?,
         })
     }
 }
@@ -56,10 +82,11 @@ pub(crate) struct StatementOptions {
     timeout: Option<Duration>,
     /// Client-side write timestamp (microseconds since the epoch); None: the server's clock.
     timestamp: Option<i64>,
+    retry: Option<Arc<dyn RetryPolicy>>,
 }
 
 /// A `ConsistencyLevel` value (an int, as in cassandra-driver), by the protocol's own table.
-fn consistency_level(level: i64) -> Option<Consistency> {
+pub(crate) fn consistency_level(level: i64) -> Option<Consistency> {
     u16::try_from(level)
         .ok()
         .and_then(|code| Consistency::try_from(code).ok())
@@ -101,6 +128,7 @@ impl StatementOptions {
             idempotent: raw.idempotent,
             timeout: args::timeout(raw.timeout)?,
             timestamp: raw.timestamp,
+            retry: raw.retry.as_ref().map(|r| r.policy.clone()),
         })
     }
 
@@ -129,6 +157,9 @@ impl StatementOptions {
         if self.timestamp.is_some() {
             statement.set_timestamp(self.timestamp);
         }
+        if self.retry.is_some() {
+            statement.set_retry_policy(self.retry.clone());
+        }
     }
 }
 
@@ -140,6 +171,7 @@ pub(crate) trait Configurable {
     fn set_page_size(&mut self, size: i32);
     fn set_is_idempotent(&mut self, idempotent: bool);
     fn set_timestamp(&mut self, timestamp: Option<i64>);
+    fn set_retry_policy(&mut self, policy: Option<Arc<dyn RetryPolicy>>);
 }
 
 /// `configurable!(Type, set_page_size)` for statements with pages, `configurable!(Batch)`.
@@ -160,6 +192,9 @@ macro_rules! configurable {
             }
             fn set_timestamp(&mut self, timestamp: Option<i64>) {
                 <$statement>::set_timestamp(self, timestamp)
+            }
+            fn set_retry_policy(&mut self, policy: Option<Arc<dyn RetryPolicy>>) {
+                <$statement>::set_retry_policy(self, policy)
             }
         }
     };

@@ -10,7 +10,7 @@ use scylla::statement::bound::BoundStatement as ScyllaBound;
 use scylla::statement::prepared::PreparedStatement as ScyllaPrepared;
 
 use super::bind::{bind_cells, serialize_parameters, SerializedCells};
-use super::options::{RawOptions, StatementOptions};
+use super::options::{RawOptions, StatementOptions, StatementRetry};
 use crate::codec::cql_type_name;
 use crate::errors::BindError;
 use crate::interop::sync::lock;
@@ -167,6 +167,22 @@ impl PreparedStatement {
     #[setter]
     fn set_timestamp(&self, timestamp: Option<i64>) -> PyResult<()> {
         self.update(|s| s.timestamp = timestamp)
+    }
+
+    /// The retry policy of executions of this statement (None: the execution profile's).
+    #[getter]
+    fn get_retry_policy(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.settings()
+            .raw
+            .retry
+            .as_ref()
+            .map(|r| r.object.clone_ref(py))
+    }
+
+    #[setter]
+    fn set_retry_policy(&self, policy: Bound<'_, PyAny>) -> PyResult<()> {
+        let retry = StatementRetry::read(&policy)?;
+        self.update(|s| s.retry = retry)
     }
 
     /// Convert `parameters` now and return a `BoundStatement` to execute (possibly many

@@ -87,3 +87,28 @@ async def test_a_role_without_permission_is_unauthorized(contact_points: list[st
                 assert (await session.execute("SELECT key FROM system.local")).one() is not None
         finally:
             await admin.execute(f"DROP ROLE {role}", timeout=60)
+
+
+async def test_a_plain_text_auth_provider_logs_in_and_hides_its_password(
+    contact_points: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from aiocql.auth import PlainTextAuthProvider
+
+    async with AsyncCluster(
+        contact_points, auth_provider=PlainTextAuthProvider(*SUPERUSER)
+    ) as cluster:
+        session = await cluster.connect()
+        assert (await session.execute("SELECT key FROM system.local")).one() is not None
+    secret = "wrong-" + uuid.uuid4().hex
+    provider = PlainTextAuthProvider("cassandra", secret)
+    with caplog.at_level("DEBUG"):
+        async with AsyncCluster(
+            contact_points, auth_provider=provider, connect_timeout=20
+        ) as cluster:
+            with pytest.raises(aiocql.NoHostAvailable) as info:
+                await cluster.connect()
+            shown = [repr(cluster), repr(provider), str(info.value), repr(info.value)]
+    shown += [repr(e) for e in info.value.errors.values()]
+    shown += [record.getMessage() for record in caplog.records]
+    assert all(isinstance(e, aiocql.AuthenticationFailed) for e in info.value.errors.values())
+    assert not [text for text in shown if secret in text]

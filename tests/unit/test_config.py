@@ -52,6 +52,9 @@ def test_contact_points_are_normalised(points: Any, port: int, expected: list[st
         ({"prepared_cache_size": -1}, "prepared_cache_size"),
         ({"prepared_cache_size": 1.5}, "prepared_cache_size"),
         ({"compression": "zstd"}, "compression"),
+        ({"compression": 1}, "compression"),
+        ({"username": "u"}, "username and password"),
+        ({"username": 1, "password": "p"}, "username"),
     ],
 )
 def test_invalid_settings_raise_configuration_error(kwargs: dict[str, Any], names: str) -> None:
@@ -64,17 +67,46 @@ def test_configuration_error_is_a_value_error() -> None:
         AsyncCluster(port=-5)
 
 
-def test_unknown_keyword_is_a_type_error() -> None:
-    with pytest.raises(TypeError, match="contact_pionts"):
+def test_an_unknown_option_is_refused_with_the_accepted_names() -> None:
+    with pytest.raises(ConfigurationError, match="contact_pionts") as info:
         AsyncCluster(contact_pionts=["127.0.0.1"])
+    assert "contact_points" in str(info.value)
+    assert "load_balancing_policy" in str(info.value)
 
 
-def test_cassandra_driver_options_without_effect_are_accepted() -> None:
-    AsyncCluster(["127.0.0.1"], executor_threads=4, idle_heartbeat_interval=30)
+@pytest.mark.parametrize(
+    ("option", "instead"),
+    [
+        ("executor_threads", "no executor threads"),
+        ("reconnection_policy", "exponential backoff from 50 ms to 10 s"),
+        ("ssl_context", "cannot use an ssl.SSLContext"),
+        ("ssl_options", "TLS"),
+    ],
+)
+def test_options_aiocql_cannot_honour_raise_and_say_what_to_do(option: str, instead: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"{option} is not supported: .*{instead}"):
+        AsyncCluster(**{option: object()})
 
 
-@pytest.mark.parametrize("compression", [None, "lz4", "snappy"])
-def test_supported_compression(compression: str | None) -> None:
+@pytest.mark.parametrize(
+    "option",
+    [
+        "idle_heartbeat_interval",
+        "idle_heartbeat_timeout",
+        "max_schema_agreement_wait",
+        "control_connection_timeout",
+    ],
+)
+def test_cassandra_driver_timing_options_are_validated(option: str) -> None:
+    AsyncCluster(**{option: 30})
+    AsyncCluster(**{option: 0.5})
+    for bad in (-1, "30", math.inf, True):
+        with pytest.raises(ConfigurationError, match=option):
+            AsyncCluster(**{option: bad})
+
+
+@pytest.mark.parametrize("compression", [None, "lz4", "snappy", True, False])
+def test_supported_compression(compression: str | bool | None) -> None:
     AsyncCluster(compression=compression)
 
 
