@@ -1,10 +1,12 @@
 //! `AsyncResultSet`: the rows of a result, all fetched, or one page of them with the way to the
 //! next page.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use pyo3::exceptions::PyStopAsyncIteration;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 use scylla::deserialize::row::ColumnIterator;
@@ -32,6 +34,8 @@ pub(crate) struct ResultSet {
     rows: Py<PyList>,
     columns: Option<Py<Columns>>,
     warnings: Vec<String>,
+    /// The node (address and port) that coordinated the request, or its first page.
+    coordinator: Option<SocketAddr>,
     /// From an `[applied]` column: None when there is none (not an LWT), Some(None) when the
     /// result has no row, Some(Some(applied)) otherwise. Kept apart from the rows, which a row
     /// factory may have turned into anything.
@@ -88,6 +92,17 @@ impl ResultSet {
             .as_ref()
             .map(|c| c.get().types().to_vec())
             .unwrap_or_default()
+    }
+
+    /// `"host:port"` of the node that coordinated the request (of its first page, for a
+    /// result of several pages): where the load-balancing policy sent it, after any retry or
+    /// speculative execution. None for a result built without a request.
+    ///
+    ///     rs = await session.execute(query, [key])
+    ///     print(rs.coordinator)  # '10.0.0.2:9042'
+    #[getter]
+    fn coordinator(&self) -> Option<String> {
+        self.coordinator.map(|address| address.to_string())
     }
 
     /// Warnings the server attached to the response.
@@ -221,6 +236,9 @@ pub(crate) fn build_rows(
 ) -> PyResult<ResultSet> {
     let mut applied: Option<Option<bool>> = None;
     let mut warnings = Vec::new();
+    let coordinator = pages
+        .first()
+        .map(|page| page.request_coordinator().connection_address());
     let mut row_pages: Vec<QueryRowsResult> = Vec::new();
     for page in pages {
         warnings.extend(page.warnings().map(str::to_owned));
@@ -263,6 +281,7 @@ pub(crate) fn build_rows(
         rows: rows.unbind(),
         columns,
         warnings,
+        coordinator,
         applied,
         next_page: None,
     })

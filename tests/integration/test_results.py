@@ -369,3 +369,13 @@ async def test_multi_page_result_with_an_exact_multiple_of_the_page_size(
     table, _ = big_partition
     rs = await session.execute(f"SELECT c FROM {table} WHERE p = 0 AND c < ?", [PAGE_SIZE])
     assert [row.c for row in rs] == list(range(PAGE_SIZE))
+
+
+async def test_a_result_names_the_node_that_coordinated_it(
+    session: AsyncSession, contact_points: list[str]
+) -> None:
+    rs = await session.execute("SELECT key FROM system.local")
+    assert rs.coordinator == contact_points[0]
+    page = await session.execute_page("SELECT * FROM system_schema.tables", fetch_size=2)
+    assert page.coordinator == contact_points[0]
+    assert (await page.fetch_next_page()).coordinator == contact_points[0]
