@@ -81,7 +81,7 @@ def test_topology_places_each_node() -> None:
     assert profile.placement(2) == Placement("dc1", "r2")
     assert profile.topology.datacenters() == {"dc1": [1, 2], "dc2": [3]}
     assert profile.name.startswith("three-2dc-")
-    assert profile.addresses() == Profile(3).addresses()
+    assert profile.addresses() != Profile(3).addresses()  # its own addresses
 
 
 def test_different_topologies_are_different_profiles() -> None:
@@ -145,3 +145,13 @@ def test_env_topology_alone_sets_the_node_count() -> None:
 def test_inconsistent_env_is_refused(env: dict[str, str], message: str) -> None:
     with pytest.raises(ClusterError, match=message):
         Profile.from_env(env)
+
+
+def test_a_topology_of_its_own_never_shares_the_default_profiles_addresses() -> None:
+    two_dcs = Profile(3, topology="dc1:rack1,dc1:rack2,dc2:rack1")
+    addresses = two_dcs.addresses()
+    assert not set(addresses) & set(Profile(3).addresses())
+    size = int(addresses[0].split(".")[2])
+    assert 128 <= size <= 254
+    assert [a.rsplit(".", 1)[1] for a in addresses] == ["1", "2", "3"]
+    assert Profile(3, topology="dc1:rack1,dc1:rack2,dc2:rack1").addresses() == addresses

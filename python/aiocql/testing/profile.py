@@ -119,8 +119,9 @@ class Profile:
     Node N of a profile listens on ``127.<variant>.<size>.<N>``, port 9042: ``variant`` is 0
     plain, 1 auth, 2 TLS, 3 auth+TLS, 4 mTLS, 5 auth+mTLS, and ``size`` is 0 for one node and
     the node count otherwise. So ``single`` is ``127.0.0.1``, ``single-auth`` is ``127.1.0.1``
-    and ``three`` is ``127.0.3.1``-``127.0.3.3``. Profiles that differ only in topology, version
-    or heap share addresses.
+    and ``three`` is ``127.0.3.1``-``127.0.3.3``. A profile with its own topology has ``size``
+    128 to 254, from a hash of the topology, so that it never shares the addresses of the
+    default topology's profile. Profiles that differ only in version or heap share addresses.
 
     ``version`` and ``heap`` None mean the defaults (the pom's version, ``1G``); they are not
     part of the name. ``mtls`` implies ``tls``. Raises ClusterError for a node count outside
@@ -201,7 +202,12 @@ class Profile:
 
     def address(self, node: int) -> str:
         """Listen, RPC and CQL address of node N (see the class docstring)."""
-        size = 0 if self.nodes == 1 else self.nodes
+        if not self.topology.is_default:
+            # The topology's hash picks 128..254: away from every default profile up to 127 nodes.
+            digest = hashlib.sha256(self.topology.spec().encode()).digest()
+            size = 128 + int.from_bytes(digest[:2], "big") % 127
+        else:
+            size = 0 if self.nodes == 1 else self.nodes
         return f"127.{self.variant}.{size}.{self.check_node(node)}"
 
     def addresses(self) -> list[str]:
