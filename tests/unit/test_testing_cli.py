@@ -84,7 +84,8 @@ def test_a_node_the_profile_lacks_is_an_error(caplog: pytest.LogCaptureFixture) 
 def test_status_of_a_stopped_profile(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["status", "--nodes", "2", "--topology", "dc1:r1,dc2:r1"]) == 0
     out = capsys.readouterr().out
-    assert "node2 127.0.2.2:9042 dc2/r1: stopped, CQL down" in out
+    address = Profile(2, topology="dc1:r1,dc2:r1").address(2)
+    assert f"node2 {address}:9042 dc2/r1: stopped, CQL down" in out
 
 
 def test_wipe_all_of_an_empty_cache(tmp_path: Path) -> None:

@@ -59,7 +59,7 @@ def test_write_config_writes_each_nodes_placement(tmp_path: Path) -> None:
         write_config(profile, node, layout.node(node), layout.server_tls, layout.shared_tls)
     conf = layout.node(3).conf
     assert (conf / "cassandra-rackdc.properties").read_text() == "dc=dc2\nrack=r1\n"
-    assert "listen_address: 127.0.3.3\n" in (conf / "cassandra.yaml").read_text()
+    assert f"listen_address: {profile.address(3)}\n" in (conf / "cassandra.yaml").read_text()
     assert "<configuration" in (conf / "logback.xml").read_text()
     assert (layout.node(3).dir / "data").is_dir()
 
