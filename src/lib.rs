@@ -48,6 +48,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<policies::speculative::ConstantSpeculativeExecutionPolicy>()?;
     m.add_class::<policies::speculative::PercentileSpeculativeExecutionPolicy>()?;
     m.add_class::<session::Session>()?;
+    m.add_class::<execution::metrics::SessionMetrics>()?;
     m.add_class::<statement::prepared::PreparedStatement>()?;
     m.add_class::<statement::prepared::BoundStatement>()?;
     m.add_class::<results::result_set::ResultSet>()?;

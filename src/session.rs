@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
-use scylla::client::execution_profile::ExecutionProfileHandle;
 use scylla::client::session::Session as ScyllaSession;
 
 use crate::bridge::{completer, PendingRequest, Ready, Work};
@@ -14,8 +13,10 @@ use crate::config::stream::StreamSettings;
 use crate::errors::{type_error, DriverError};
 use crate::execution::core::SessionCore;
 use crate::execution::deadline::{deadline, with_timeout};
+use crate::execution::metrics::SessionMetrics;
 use crate::execution::pager::first_page_completer;
 use crate::execution::prepare::prepare_cached;
+use crate::execution::profiles::Routing;
 use crate::execution::request::request;
 use crate::execution::resolve::Resolve;
 use crate::execution::{batch, stream};
@@ -27,10 +28,10 @@ use crate::statement::batch::BatchArg;
 use crate::statement::prepared::PreparedStatement;
 use crate::statement::query::{QueryArg, StatementArg};
 
-/// What a call's `execution_profile=` selects: the crate's profile (None: the session's
-/// default), the default deadline, and the row factory (None: the session's).
+/// What a call's `execution_profile=` selects: how its statement is sent, the default deadline,
+/// and the row factory (None: the session's).
 struct CallProfile {
-    handle: Option<ExecutionProfileHandle>,
+    routing: Routing,
     timeout: Option<Duration>,
     row_factory: Option<Arc<Py<PyAny>>>,
 }
@@ -69,18 +70,28 @@ impl Session {
 
     /// What a call's `execution_profile=` selects (None: the session's defaults).
     fn profile(&self, name: Option<&str>) -> PyResult<CallProfile> {
-        let Some(name) = name else {
-            return Ok(CallProfile {
-                handle: None,
-                timeout: self.core.default_timeout(),
-                row_factory: None,
-            });
+        let profile = match name {
+            Some(name) => self.core.profile(name)?,
+            None => match self.core.default_profile() {
+                Some(profile) => profile,
+                None => {
+                    return Ok(CallProfile {
+                        routing: Routing::default(),
+                        timeout: self.core.default_timeout(),
+                        row_factory: None,
+                    })
+                }
+            },
         };
-        let profile = self.core.profile(name)?;
         Ok(CallProfile {
-            handle: profile.handle.clone(),
+            routing: self.core.routing(profile),
             timeout: profile.timeout,
-            row_factory: profile.row_factory.clone(),
+            // The default profile's row factory is the session's (which the user may change).
+            row_factory: profile
+                .handle
+                .is_some()
+                .then(|| profile.row_factory.clone())
+                .flatten(),
         })
     }
 
@@ -102,7 +113,7 @@ impl Session {
             + 'static,
     {
         request(&self.core, move |py, core, session| {
-            let resolve = Resolve::new(py, &core, &session, statement, page_size, profile.handle)?;
+            let resolve = Resolve::new(py, &core, &session, statement, page_size, profile.routing)?;
             let context = core.result_context(row_factory.or(profile.row_factory));
             Ok(work(core, session, resolve, context))
         })
@@ -123,7 +134,7 @@ impl Session {
             batch,
             timeout,
             row_factory.or(profile.row_factory),
-            profile.handle,
+            profile.routing,
         ))
     }
 
@@ -493,6 +504,17 @@ impl Session {
             .live()
             .ok()
             .and_then(|s| s.get_keyspace().map(|k| k.as_str().to_owned()))
+    }
+
+    /// What the session has done since it connected (a `SessionMetrics` snapshot): requests,
+    /// errors, retries, speculative executions, latency.
+    ///
+    /// Raises `ConnectionClosed` after `close()`.
+    ///
+    ///     print(session.metrics.speculative_executions)
+    #[getter]
+    fn metrics(&self) -> PyResult<SessionMetrics> {
+        Ok(self.core.metrics()?)
     }
 
     /// Whether `close()` was called.

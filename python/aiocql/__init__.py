@@ -29,6 +29,7 @@ from aiocql._native import (
     BoundStatement,
     PreparedStatement,
     Row,
+    SessionMetrics,
     _reset_after_fork,
 )
 from aiocql._native import __version__ as __version__
@@ -126,6 +127,7 @@ __all__ = [
     "RequestValidationException",
     "Row",
     "ServerError",
+    "SessionMetrics",
     "SimpleStatement",
     "StreamConfig",
     "SyntaxException",

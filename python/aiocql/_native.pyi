@@ -48,6 +48,7 @@ __all__ = [
     "RetryPolicy",
     "RoundRobinPolicy",
     "Row",
+    "SessionMetrics",
     "TokenAwarePolicy",
     "__version__",
     "_deserialize",
@@ -206,6 +207,23 @@ class PercentileSpeculativeExecutionPolicy:
 _AnySpeculativeExecutionPolicy = (
     ConstantSpeculativeExecutionPolicy | PercentileSpeculativeExecutionPolicy
 )
+
+@final
+class SessionMetrics:
+    """What a session has done since it connected: ``session.metrics``."""
+
+    @property
+    def requests(self) -> int: ...
+    @property
+    def errors(self) -> int: ...
+    @property
+    def retries(self) -> int: ...
+    @property
+    def speculative_executions(self) -> int: ...
+    @property
+    def latency_mean_ms(self) -> int | None: ...
+    @property
+    def latency_p99_ms(self) -> int | None: ...
 
 @final
 class ExecutionProfile:
@@ -468,6 +486,8 @@ class AsyncSession:
     def row_factory(self, factory: Callable[..., Any] | None) -> None: ...
     @property
     def keyspace(self) -> str | None: ...
+    @property
+    def metrics(self) -> SessionMetrics: ...
     @property
     def is_closed(self) -> bool: ...
     def close(self) -> PendingRequest[None]: ...

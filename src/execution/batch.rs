@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use scylla::client::execution_profile::ExecutionProfileHandle;
 use scylla::client::session::Session as ScyllaSession;
 use scylla::response::query_result::QueryResult;
 use scylla::statement::batch::Batch;
@@ -14,6 +13,7 @@ use super::core::SessionCore;
 use super::deadline::with_timeout;
 use super::prepare::prepare_cached;
 use super::prepared_cache::cache_key;
+use super::profiles::Routing;
 use super::request::request;
 use crate::bridge::{completer, Completer, PendingRequest, Work};
 use crate::errors::{DriverError, DriverResult};
@@ -21,14 +21,13 @@ use crate::results::context::ResultContext;
 use crate::statement::batch::{BatchArg, BatchEntry};
 use crate::statement::bind::SerializedCells;
 
-/// `session.execute_batch(batch)` (or `execute(batch)`), within `timeout`, with the execution
-/// profile `profile` (None: the session's default).
+/// `session.execute_batch(batch)` (or `execute(batch)`), within `timeout`, run as `routing` says.
 pub(crate) fn execute(
     core: &Arc<SessionCore>,
     batch: BatchArg,
     timeout: Option<Duration>,
     row_factory: Option<Arc<Py<PyAny>>>,
-    profile: Option<ExecutionProfileHandle>,
+    routing: Routing,
 ) -> PendingRequest {
     request(core, move |py, core, session| {
         let context = core.result_context(row_factory);
@@ -43,7 +42,7 @@ pub(crate) fn execute(
         {
             // Everything known: convert on this thread, before anything is sent.
             let (mut assembled, values) = batch.assemble(py, entries)?;
-            assembled.set_execution_profile_handle(profile);
+            apply(&mut assembled, routing);
             return Ok(Box::pin(async move {
                 let result =
                     with_timeout(timeout, "batch", run(&session, &assembled, values)).await;
@@ -54,13 +53,23 @@ pub(crate) fn execute(
             let result = with_timeout(timeout, "batch", async {
                 let entries = prepare_missing(&core, &session, entries).await?;
                 let (mut assembled, values) = Python::attach(|py| batch.assemble(py, entries))?;
-                assembled.set_execution_profile_handle(profile);
+                apply(&mut assembled, routing);
                 run(&session, &assembled, values).await
             })
             .await;
             completed(result, context)
         }) as Work)
     })
+}
+
+/// Sets the batch's execution profile and speculation listener.
+fn apply(batch: &mut Batch, routing: Routing) {
+    if routing.handle.is_some() {
+        batch.set_execution_profile_handle(routing.handle);
+    }
+    if let Some(listener) = routing.listener {
+        batch.set_history_listener(listener);
+    }
 }
 
 /// A string with parameters becomes its cached prepared statement, if there is one.

@@ -6,10 +6,12 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use scylla::client::session::Session as ScyllaSession;
+use scylla::observability::history::HistoryListener;
 use scylla::statement::prepared::PreparedStatement as ScyllaPrepared;
 
+use super::metrics::{SessionMetrics, SpeculationCounter};
 use super::prepared_cache::{CacheKey, PreparedCache};
-use super::profiles::{ProfileRuntime, SessionProfiles};
+use super::profiles::{ProfileRuntime, Routing, SessionProfiles};
 use crate::errors::{DriverError, DriverResult};
 use crate::interop::sync::{lock, read, write};
 use crate::results::context::ResultContext;
@@ -23,6 +25,7 @@ pub(crate) struct SessionCore {
     /// `session.row_factory`: None builds `Row`s.
     row_factory: RwLock<Option<Arc<Py<PyAny>>>>,
     profiles: SessionProfiles,
+    speculation: Arc<SpeculationCounter>,
 }
 
 impl SessionCore {
@@ -41,7 +44,32 @@ impl SessionCore {
             user_types,
             row_factory: RwLock::new(default.and_then(|p| p.row_factory.clone())),
             profiles,
+            speculation: Arc::new(SpeculationCounter::default()),
         }
+    }
+
+    /// The default profile, if the session has one (it always does once connected).
+    pub(crate) fn default_profile(&self) -> Option<&ProfileRuntime> {
+        self.profiles.default_profile()
+    }
+
+    /// How a statement run under `profile` is sent.
+    pub(crate) fn routing(&self, profile: &ProfileRuntime) -> Routing {
+        Routing {
+            handle: profile.handle.clone(),
+            listener: profile
+                .speculative
+                .then(|| self.speculation.clone() as Arc<dyn HistoryListener>),
+        }
+    }
+
+    /// What the session has done so far; `ConnectionClosed` once it is closed.
+    pub(crate) fn metrics(&self) -> DriverResult<SessionMetrics> {
+        let session = self.live()?;
+        Ok(SessionMetrics::new(
+            &session.get_metrics(),
+            &self.speculation,
+        ))
     }
 
     /// The execution profile `name`; `ConfigurationError` naming the known ones if unknown.

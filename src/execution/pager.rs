@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use scylla::client::execution_profile::ExecutionProfileHandle;
 use scylla::client::session::Session as ScyllaSession;
 use scylla::errors::ExecutionError;
 use scylla::response::query_result::QueryResult;
@@ -19,6 +18,7 @@ use scylla::statement::unprepared::Statement;
 
 use super::core::SessionCore;
 use super::deadline::{deadline, with_timeout};
+use super::profiles::Routing;
 use super::request::request;
 use crate::bridge::{completer, failure, Completer, PendingRequest, Work};
 use crate::errors::DriverResult;
@@ -45,13 +45,24 @@ pub(crate) type Fetch<'a> =
     Pin<Box<dyn Future<Output = DriverResult<Vec<QueryResult>>> + Send + 'a>>;
 
 impl Executable {
-    /// The statement, run with the execution profile `profile` (None: the session's default).
-    pub(crate) fn with_profile(mut self, profile: Option<ExecutionProfileHandle>) -> Self {
-        if profile.is_some() {
-            match &mut self {
-                Executable::Bound(bound) => bound.set_execution_profile_handle(profile),
-                Executable::Unprepared(statement) => {
-                    statement.set_execution_profile_handle(profile)
+    /// The statement, run as `routing` says (its profile, and who counts its speculation).
+    pub(crate) fn with_routing(mut self, routing: Routing) -> Self {
+        let Routing { handle, listener } = routing;
+        match &mut self {
+            Executable::Bound(bound) => {
+                if handle.is_some() {
+                    bound.set_execution_profile_handle(handle);
+                }
+                if let Some(listener) = listener {
+                    bound.set_history_listener(listener);
+                }
+            }
+            Executable::Unprepared(statement) => {
+                if handle.is_some() {
+                    statement.set_execution_profile_handle(handle);
+                }
+                if let Some(listener) = listener {
+                    statement.set_history_listener(listener);
                 }
             }
         }

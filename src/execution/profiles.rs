@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use scylla::client::execution_profile::ExecutionProfileHandle;
 use scylla::client::session::Session as ScyllaSession;
 use scylla::cluster::ClusterState;
+use scylla::observability::history::HistoryListener;
 
 use crate::config::cluster::Profiles;
 use crate::config::profile::{ProfileSettings, DEFAULT_PROFILE};
@@ -23,6 +24,16 @@ pub(crate) struct ProfileRuntime {
     pub handle: Option<ExecutionProfileHandle>,
     pub timeout: Option<Duration>,
     pub row_factory: Option<Arc<Py<PyAny>>>,
+    /// Whether it has a speculative execution policy (whose attempts the session counts).
+    pub speculative: bool,
+}
+
+/// How a call's statement runs: its execution profile (None: the session's default) and the
+/// listener counting its speculative attempts (None when its profile never speculates).
+#[derive(Clone, Default)]
+pub(crate) struct Routing {
+    pub handle: Option<ExecutionProfileHandle>,
+    pub listener: Option<Arc<dyn HistoryListener>>,
 }
 
 /// The profiles of one session, by name.
@@ -86,6 +97,7 @@ pub(crate) async fn resolve(
             handle: None,
             timeout: profiles.default.request_timeout,
             row_factory: profiles.default.row_factory.clone(),
+            speculative: profiles.default.speculative.is_some(),
         },
     );
     for (name, settings) in &profiles.named {
@@ -98,6 +110,7 @@ pub(crate) async fn resolve(
                 handle: Some(handle),
                 timeout: settings.request_timeout,
                 row_factory: settings.row_factory.clone(),
+                speculative: settings.speculative.is_some(),
             },
         );
     }

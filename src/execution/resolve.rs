@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use futures::future::{ready, Either, Ready};
 use pyo3::prelude::*;
-use scylla::client::execution_profile::ExecutionProfileHandle;
 use scylla::client::session::Session as ScyllaSession;
 
 use super::core::SessionCore;
 use super::pager::Executable;
 use super::prepare::{new_statement, prepare_cached};
 use super::prepared_cache::cache_key;
+use super::profiles::Routing;
 use crate::errors::DriverResult;
 use crate::statement::bind::bind;
 use crate::statement::options::StatementOptions;
@@ -33,7 +33,7 @@ pub(crate) struct PrepareThenBind {
     options: StatementOptions,
     parameters: Option<Py<PyAny>>,
     page_size: Option<i32>,
-    profile: Option<ExecutionProfileHandle>,
+    routing: Routing,
 }
 
 /// The future of [`Resolve::executable`]: ready at once for a statement already bound, boxed
@@ -46,14 +46,14 @@ pub(crate) type ExecutableFuture<'a> = Either<
 
 impl Resolve {
     /// Binds `arg` on the loop thread, with `page_size` (rows per page) over the statement's
-    /// own, to run with the execution profile `profile` (None: the session's default).
+    /// own, to run as `routing` says (its execution profile, and who counts its speculation).
     pub(crate) fn new(
         py: Python<'_>,
         core: &Arc<SessionCore>,
         session: &ScyllaSession,
         arg: StatementArg,
         page_size: Option<i32>,
-        profile: Option<ExecutionProfileHandle>,
+        routing: Routing,
     ) -> PyResult<Self> {
         let executable = match arg {
             StatementArg::Bound(bound) => {
@@ -98,7 +98,7 @@ impl Resolve {
                         options,
                         parameters: Some(parameters),
                         page_size,
-                        profile,
+                        routing,
                     })));
                 };
                 options.apply_to(&mut prepared);
@@ -108,7 +108,7 @@ impl Resolve {
                 Executable::Bound(bind(prepared, Some(parameters.bind(py)))?)
             }
         };
-        Ok(Resolve::Ready(executable.with_profile(profile)))
+        Ok(Resolve::Ready(executable.with_routing(routing)))
     }
 
     /// The executable statement; a first-seen query string is prepared (and cached) on the I/O
@@ -129,7 +129,7 @@ impl PrepareThenBind {
             options,
             parameters,
             page_size,
-            profile,
+            routing,
         } = *self;
         let mut prepared = prepare_cached(&core, session, text).await?;
         options.apply_to(&mut prepared);
@@ -137,6 +137,6 @@ impl PrepareThenBind {
             prepared.set_page_size(size);
         }
         let bound = Python::attach(|py| bind(prepared, parameters.as_ref().map(|p| p.bind(py))))?;
-        Ok(Executable::Bound(bound).with_profile(profile))
+        Ok(Executable::Bound(bound).with_routing(routing))
     }
 }
