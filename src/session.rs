@@ -72,16 +72,7 @@ impl Session {
     fn profile(&self, name: Option<&str>) -> PyResult<CallProfile> {
         let profile = match name {
             Some(name) => self.core.profile(name)?,
-            None => match self.core.default_profile() {
-                Some(profile) => profile,
-                None => {
-                    return Ok(CallProfile {
-                        routing: Routing::default(),
-                        timeout: self.core.default_timeout(),
-                        row_factory: None,
-                    })
-                }
-            },
+            None => self.core.default_profile(),
         };
         Ok(CallProfile {
             routing: self.core.routing(profile),

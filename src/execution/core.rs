@@ -39,17 +39,17 @@ impl SessionCore {
         let default = profiles.default_profile();
         SessionCore {
             session: RwLock::new(Some(Arc::new(session))),
-            default_timeout: default.and_then(|p| p.timeout),
+            default_timeout: default.timeout,
             prepared: Mutex::new(PreparedCache::new(prepared_cache_size)),
             user_types,
-            row_factory: RwLock::new(default.and_then(|p| p.row_factory.clone())),
+            row_factory: RwLock::new(default.row_factory.clone()),
             profiles,
             speculation: Arc::new(SpeculationCounter::default()),
         }
     }
 
-    /// The default profile, if the session has one (it always does once connected).
-    pub(crate) fn default_profile(&self) -> Option<&ProfileRuntime> {
+    /// The profile of calls without `execution_profile=`.
+    pub(crate) fn default_profile(&self) -> &ProfileRuntime {
         self.profiles.default_profile()
     }
 

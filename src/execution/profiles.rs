@@ -36,16 +36,22 @@ pub(crate) struct Routing {
     pub listener: Option<Arc<dyn HistoryListener>>,
 }
 
-/// The profiles of one session, by name.
+/// The profiles of one session: the default one (kept apart: every call without
+/// `execution_profile=` reads it), and the others by name.
 pub(crate) struct SessionProfiles {
-    by_name: HashMap<String, ProfileRuntime>,
+    default: ProfileRuntime,
+    named: HashMap<String, ProfileRuntime>,
 }
 
 impl SessionProfiles {
     /// The profile `name`; `ConfigurationError` listing the known names if there is none.
     pub(crate) fn get(&self, name: &str) -> DriverResult<&ProfileRuntime> {
-        self.by_name.get(name).ok_or_else(|| {
-            let mut known: Vec<&str> = self.by_name.keys().map(String::as_str).collect();
+        if name == DEFAULT_PROFILE {
+            return Ok(&self.default);
+        }
+        self.named.get(name).ok_or_else(|| {
+            let mut known: Vec<&str> = self.named.keys().map(String::as_str).collect();
+            known.push(DEFAULT_PROFILE);
             known.sort_unstable();
             DriverError::Configuration(format!(
                 "no execution profile named {name:?}; the cluster has {}",
@@ -55,8 +61,8 @@ impl SessionProfiles {
     }
 
     /// The default profile.
-    pub(crate) fn default_profile(&self) -> Option<&ProfileRuntime> {
-        self.by_name.get(DEFAULT_PROFILE)
+    pub(crate) fn default_profile(&self) -> &ProfileRuntime {
+        &self.default
     }
 }
 
@@ -90,21 +96,18 @@ pub(crate) async fn resolve(
     };
     let inferred = inferred.as_deref();
     default_handle.map_to_another_profile(profiles.default.crate_profile(inferred));
-    let mut by_name = HashMap::new();
-    by_name.insert(
-        DEFAULT_PROFILE.to_owned(),
-        ProfileRuntime {
-            handle: None,
-            timeout: profiles.default.request_timeout,
-            row_factory: profiles.default.row_factory.clone(),
-            speculative: profiles.default.speculative.is_some(),
-        },
-    );
+    let default = ProfileRuntime {
+        handle: None,
+        timeout: profiles.default.request_timeout,
+        row_factory: profiles.default.row_factory.clone(),
+        speculative: profiles.default.speculative.is_some(),
+    };
+    let mut named = HashMap::new();
     for (name, settings) in &profiles.named {
         let handle = settings
             .crate_profile(inferred)
             .into_handle_with_label(name.clone());
-        by_name.insert(
+        named.insert(
             name.clone(),
             ProfileRuntime {
                 handle: Some(handle),
@@ -114,7 +117,7 @@ pub(crate) async fn resolve(
             },
         );
     }
-    Ok(SessionProfiles { by_name })
+    Ok(SessionProfiles { default, named })
 }
 
 fn datacenters(state: &ClusterState) -> BTreeSet<&str> {
