@@ -19,6 +19,7 @@ use crate::execution::prepare::prepare_cached;
 use crate::execution::profiles::Routing;
 use crate::execution::request::request;
 use crate::execution::resolve::Resolve;
+use crate::execution::tracing::result_context;
 use crate::execution::{batch, stream};
 use crate::interop::args;
 use crate::interop::imports;
@@ -104,8 +105,9 @@ impl Session {
             + 'static,
     {
         request(&self.core, move |py, core, session| {
+            let tracing = profile.routing.tracing;
             let resolve = Resolve::new(py, &core, &session, statement, page_size, profile.routing)?;
-            let context = core.result_context(row_factory.or(profile.row_factory));
+            let context = result_context(&core, row_factory.or(profile.row_factory), tracing);
             Ok(work(core, session, resolve, context))
         })
     }
@@ -162,14 +164,15 @@ impl Session {
     /// (see `execute_page` for one page at a time, `execute_stream` for constant memory);
     /// `paging_state` resumes where an `execute_page` result left off. `execution_profile` names
     /// one of the cluster's `execution_profiles` (its consistency, policies, timeout and row
-    /// factory); every call here takes it.
+    /// factory); every call here takes it. With `trace=True` the server traces the request, and
+    /// `await rs.get_query_trace()` reads the trace (`execute_page` and `execute_batch` too).
     ///
     /// Raises `ParameterTypeError`/`ParameterValueError` for values that do not fit their
     /// column (nothing is sent), server errors such as `InvalidRequest` or `SyntaxException`,
     /// `OperationTimedOut` after `timeout` seconds, `ConnectionClosed` after `close()`.
     ///
     ///     rs = await session.execute("SELECT * FROM users WHERE id = ?", [user_id])
-    #[pyo3(signature = (query, parameters=None, *, timeout=None, row_factory=None, paging_state=None, execution_profile=None))]
+    #[pyo3(signature = (query, parameters=None, *, timeout=None, row_factory=None, paging_state=None, execution_profile=None, trace=false))]
     #[allow(clippy::too_many_arguments)]
     fn execute(
         &self,
@@ -180,8 +183,10 @@ impl Session {
         row_factory: Option<Bound<'_, PyAny>>,
         paging_state: Option<Bound<'_, PyAny>>,
         execution_profile: Option<&str>,
+        trace: bool,
     ) -> PyResult<PendingRequest> {
-        let profile = self.profile(execution_profile)?;
+        let mut profile = self.profile(execution_profile)?;
+        profile.routing.tracing = trace;
         let row_factory = args::row_factory(row_factory)?;
         let statement = match QueryArg::parse(&query, parameters)? {
             QueryArg::Statement(statement) => statement,
@@ -229,7 +234,7 @@ impl Session {
     ///
     ///     page = await session.execute_page(query, [user_id], fetch_size=50, paging_state=token)
     ///     next_token = page.paging_token  # None on the last page
-    #[pyo3(signature = (query, parameters=None, *, fetch_size=None, paging_state=None, timeout=None, row_factory=None, execution_profile=None))]
+    #[pyo3(signature = (query, parameters=None, *, fetch_size=None, paging_state=None, timeout=None, row_factory=None, execution_profile=None, trace=false))]
     #[allow(clippy::too_many_arguments)]
     fn execute_page(
         &self,
@@ -241,8 +246,10 @@ impl Session {
         timeout: Option<f64>,
         row_factory: Option<Bound<'_, PyAny>>,
         execution_profile: Option<&str>,
+        trace: bool,
     ) -> PyResult<PendingRequest> {
-        let profile = self.profile(execution_profile)?;
+        let mut profile = self.profile(execution_profile)?;
+        profile.routing.tracing = trace;
         let row_factory = args::row_factory(row_factory)?;
         let page_size = fetch_size
             .map(|size| args::fetch_size("fetch_size", size))
@@ -404,14 +411,16 @@ impl Session {
     ///     batch.add(insert_user, (user_id, name))
     ///     batch.add("UPDATE counts SET n = ? WHERE k = ?", (3, "users"))
     ///     await session.execute_batch(batch)
-    #[pyo3(signature = (batch, *, timeout=None, execution_profile=None))]
+    #[pyo3(signature = (batch, *, timeout=None, execution_profile=None, trace=false))]
     fn execute_batch(
         &self,
         batch: Bound<'_, PyAny>,
         timeout: Option<f64>,
         execution_profile: Option<&str>,
+        trace: bool,
     ) -> PyResult<PendingRequest> {
-        let profile = self.profile(execution_profile)?;
+        let mut profile = self.profile(execution_profile)?;
+        profile.routing.tracing = trace;
         if !batch.is_instance(&imports::batch_statement_class(batch.py())?)? {
             return Err(type_error(format!(
                 "execute_batch() takes a BatchStatement, got {}",

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar, final, overload
 from aiocql.concurrent import ExecutionResult
 from aiocql.statement import BatchStatement, SimpleStatement
 from aiocql.streaming import StreamConfig
+from aiocql.tracing import QueryTrace
 
 _T = TypeVar("_T")
 
@@ -312,6 +313,11 @@ class AsyncResultSet:
     @property
     def coordinator(self) -> str | None: ...
     @property
+    def trace_id(self) -> str | None: ...
+    def get_query_trace(
+        self, *, timeout: float | None = None
+    ) -> PendingRequest[QueryTrace | None] | Ready[None]: ...
+    @property
     def was_applied(self) -> bool: ...
     def __len__(self) -> int: ...
     def __bool__(self) -> bool: ...
@@ -425,6 +431,7 @@ class AsyncSession:
         row_factory: Callable[..., Any] | None = None,
         paging_state: bytes | str | None = None,
         execution_profile: str | None = None,
+        trace: bool = False,
     ) -> PendingRequest[AsyncResultSet]: ...
     def execute_page(
         self,
@@ -436,6 +443,7 @@ class AsyncSession:
         timeout: float | None = None,
         row_factory: Callable[..., Any] | None = None,
         execution_profile: str | None = None,
+        trace: bool = False,
     ) -> PendingRequest[AsyncResultSet]: ...
     def execute_stream(
         self,
@@ -473,6 +481,7 @@ class AsyncSession:
         *,
         timeout: float | None = None,
         execution_profile: str | None = None,
+        trace: bool = False,
     ) -> PendingRequest[AsyncResultSet]: ...
     def prepare(
         self, query: str, *, timeout: float | None = None

@@ -72,6 +72,7 @@ __all__ = [
     "ServerError",
     "SyntaxException",
     "Timeout",
+    "TraceUnavailable",
     "TruncateError",
     "Unauthorized",
     "Unavailable",
@@ -280,6 +281,11 @@ class ConfigurationError(DriverException, ValueError):
 
 class ProtocolError(DriverException):
     """The driver received data it cannot decode (a server or driver bug)."""
+
+
+class TraceUnavailable(DriverException):
+    """A request's trace could not be read: the server had not finished writing it, or its
+    ``system_traces`` tables could not be queried. Try ``get_query_trace()`` again later."""
 
 
 class QueryExhausted(DriverException):

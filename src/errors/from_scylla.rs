@@ -3,7 +3,7 @@
 use scylla::errors::{
     ConnectionError, ConnectionPoolError, ConnectionSetupRequestErrorKind, DbError, ExecutionError,
     MetadataError, NewSessionError, PagerExecutionError, PrepareError, RequestAttemptError,
-    UseKeyspaceError,
+    TracingError, UseKeyspaceError,
 };
 
 use super::{BindError, DriverError, HostError};
@@ -39,6 +39,20 @@ fn authentication_failure(err: &NewSessionError) -> Option<String> {
             Some(format!("authentication failed: {e}"))
         }
         _ => None,
+    }
+}
+
+impl From<TracingError> for DriverError {
+    fn from(err: TracingError) -> Self {
+        match err {
+            TracingError::ExecutionError(e) => e.into(),
+            TracingError::EmptyResults => DriverError::TraceUnavailable(
+                "the trace is not complete yet on the server (it is written asynchronously): \
+                 call get_query_trace() again later"
+                    .into(),
+            ),
+            other => DriverError::TraceUnavailable(format!("cannot read the trace: {other}")),
+        }
     }
 }
 

@@ -57,6 +57,10 @@ pub(crate) enum DriverError {
     #[error("{0}")]
     Protocol(String),
 
+    /// A request's trace could not be read (not written yet, or its tables failed).
+    #[error("{0}")]
+    TraceUnavailable(String),
+
     /// A page was asked for after the last one.
     #[error("{0}")]
     Exhausted(&'static str),

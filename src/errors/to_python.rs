@@ -194,6 +194,9 @@ impl DriverError {
                 instantiate(py, "ConfigurationError", &message, no_fields)
             }
             DriverError::Protocol(message) => instantiate(py, "ProtocolError", &message, no_fields),
+            DriverError::TraceUnavailable(message) => {
+                instantiate(py, "TraceUnavailable", &message, no_fields)
+            }
             DriverError::Exhausted(message) => {
                 instantiate(py, "QueryExhausted", message, no_fields)
             }

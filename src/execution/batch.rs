@@ -15,6 +15,7 @@ use super::prepare::prepare_cached;
 use super::prepared_cache::cache_key;
 use super::profiles::Routing;
 use super::request::request;
+use super::tracing::result_context;
 use crate::bridge::{completer, Completer, PendingRequest, Work};
 use crate::errors::{DriverError, DriverResult};
 use crate::results::context::ResultContext;
@@ -30,7 +31,7 @@ pub(crate) fn execute(
     routing: Routing,
 ) -> PendingRequest {
     request(core, move |py, core, session| {
-        let context = core.result_context(row_factory);
+        let context = result_context(&core, row_factory, routing.tracing);
         let entries = batch
             .entries(py)?
             .into_iter()
@@ -64,6 +65,7 @@ pub(crate) fn execute(
 
 /// Sets the batch's execution profile and speculation listener.
 fn apply(batch: &mut Batch, routing: Routing) {
+    batch.set_tracing(routing.tracing);
     if routing.handle.is_some() {
         batch.set_execution_profile_handle(routing.handle);
     }

@@ -60,6 +60,7 @@ impl SessionCore {
             listener: profile
                 .speculative
                 .then(|| self.speculation.clone() as Arc<dyn HistoryListener>),
+            tracing: false,
         }
     }
 

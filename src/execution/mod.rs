@@ -17,3 +17,4 @@ pub(crate) mod profiles;
 pub(crate) mod request;
 pub(crate) mod resolve;
 pub(crate) mod stream;
+pub(crate) mod tracing;

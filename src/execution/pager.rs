@@ -47,9 +47,14 @@ pub(crate) type Fetch<'a> =
 impl Executable {
     /// The statement, run as `routing` says (its profile, and who counts its speculation).
     pub(crate) fn with_routing(mut self, routing: Routing) -> Self {
-        let Routing { handle, listener } = routing;
+        let Routing {
+            handle,
+            listener,
+            tracing,
+        } = routing;
         match &mut self {
             Executable::Bound(bound) => {
+                bound.set_tracing(tracing);
                 if handle.is_some() {
                     bound.set_execution_profile_handle(handle);
                 }
@@ -58,6 +63,7 @@ impl Executable {
                 }
             }
             Executable::Unprepared(statement) => {
+                statement.set_tracing(tracing);
                 if handle.is_some() {
                     statement.set_execution_profile_handle(handle);
                 }

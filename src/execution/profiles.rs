@@ -34,6 +34,8 @@ pub(crate) struct ProfileRuntime {
 pub(crate) struct Routing {
     pub handle: Option<ExecutionProfileHandle>,
     pub listener: Option<Arc<dyn HistoryListener>>,
+    /// `trace=True`: the server traces the request.
+    pub tracing: bool,
 }
 
 /// The profiles of one session: the default one (kept apart: every call without

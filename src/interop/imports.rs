@@ -47,6 +47,8 @@ lookups! {
     batch_statement_class = "aiocql.statement"."BatchStatement";
     /// `aiocql.concurrent`, where bounded concurrency is written with asyncio itself.
     concurrent_module = "aiocql.concurrent";
+    /// `aiocql.tracing.QueryTrace._from_native`, the constructor of fetched traces.
+    query_trace_constructor = "aiocql.tracing"."QueryTrace"."_from_native";
     /// `aiocql.types.Duration`.
     duration_class = "aiocql.types"."Duration";
     /// `aiocql.types.UserType._from_server`, the constructor of user-type values.

@@ -9,12 +9,15 @@ use scylla::response::query_result::QueryResult;
 
 use super::result_set::{build_rows, NextPageLink};
 use super::row::RowBuilder;
+use super::trace::TraceSource;
 
 /// The row factory and user-type classes of one request's result.
 #[derive(Clone)]
 pub(crate) struct ResultContext {
     user_types: Option<Arc<Py<PyDict>>>,
     row_factory: Option<Arc<Py<PyAny>>>,
+    /// Set for a call with `trace=True`: where its result fetches its trace from.
+    traces: Option<Arc<dyn TraceSource>>,
 }
 
 impl ResultContext {
@@ -25,7 +28,14 @@ impl ResultContext {
         ResultContext {
             user_types,
             row_factory,
+            traces: None,
         }
+    }
+
+    /// The context of a traced call, whose result fetches its trace from `traces`.
+    pub(crate) fn traced(mut self, traces: Arc<dyn TraceSource>) -> Self {
+        self.traces = Some(traces);
+        self
     }
 
     /// How this result's rows are made.
@@ -42,7 +52,9 @@ impl ResultContext {
         pages: Vec<QueryResult>,
         next_page: Option<NextPageLink>,
     ) -> PyResult<Py<PyAny>> {
+        let trace_id = pages.first().and_then(|page| page.tracing_id());
         let rows = build_rows(py, pages, &self.rows(py))?;
-        Ok(Py::new(py, rows.with_next_page(next_page))?.into_any())
+        let trace = trace_id.zip(self.traces.clone());
+        Ok(Py::new(py, rows.with_next_page(next_page).with_trace(trace))?.into_any())
     }
 }

@@ -9,3 +9,4 @@ pub(crate) mod context;
 pub(crate) mod result_set;
 pub(crate) mod row;
 pub(crate) mod stream;
+pub(crate) mod trace;

@@ -14,6 +14,7 @@ use scylla::response::query_result::{QueryResult, QueryRowsResult};
 
 use super::columns::{columns_for, Columns};
 use super::row::{malformed_row, RowBuilder};
+use super::trace::TraceLink;
 use crate::bridge::{PendingRequest, Ready};
 use crate::errors::{runtime_error, DriverError};
 use crate::interop::args;
@@ -43,9 +44,17 @@ pub(crate) struct ResultSet {
     /// When more pages follow (results of `execute_page`): the server's paging state and
     /// where to fetch the next page from.
     next_page: Option<NextPageLink>,
+    /// For a call with `trace=True`: the trace's id and where to fetch it.
+    trace: Option<TraceLink>,
 }
 
 impl ResultSet {
+    /// This result with the trace of its request, if it was traced.
+    pub(crate) fn with_trace(mut self, trace: Option<TraceLink>) -> Self {
+        self.trace = trace;
+        self
+    }
+
     /// This result as one page of a paged query, with the next page if there is one.
     pub(crate) fn with_next_page(mut self, next_page: Option<NextPageLink>) -> Self {
         self.next_page = next_page;
@@ -169,6 +178,30 @@ impl ResultSet {
         }
     }
 
+    /// The id of the request's trace (`execute(..., trace=True)`), or None.
+    #[getter]
+    fn trace_id(&self) -> Option<String> {
+        self.trace.as_ref().map(|(id, _)| id.to_string())
+    }
+
+    /// Fetch the server's trace of the request, as an `aiocql.tracing.QueryTrace`: the
+    /// coordinator, the duration and every event. None when the call did not ask for
+    /// `trace=True`.
+    ///
+    /// Waits up to 2 s for the server to finish writing the trace; raises
+    /// `OperationTimedOut` after `timeout` (default: the session's `request_timeout`).
+    ///
+    ///     rs = await session.execute(query, [key], trace=True)
+    ///     trace = await rs.get_query_trace()
+    ///     print(trace.coordinator, trace.duration, len(trace.events))
+    #[pyo3(signature = (*, timeout=None))]
+    fn get_query_trace(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
+        match &self.trace {
+            Some((id, source)) => Ok(Py::new(py, source.clone().fetch(*id, timeout)?)?.into_any()),
+            None => Ok(Py::new(py, Ready::new(py.None()))?.into_any()),
+        }
+    }
+
     fn __len__(&self, py: Python<'_>) -> usize {
         self.rows.bind(py).len()
     }
@@ -284,5 +317,6 @@ pub(crate) fn build_rows(
         coordinator,
         applied,
         next_page: None,
+        trace: None,
     })
 }
