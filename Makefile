@@ -99,8 +99,12 @@ integration-on-running-node:
 	AIOCQL_TEST_LOOP=asyncio $(PYTEST) tests/integration
 	AIOCQL_TEST_LOOP=uvloop $(PYTEST) tests/integration
 
+.PHONY: test-cluster
+test-cluster: build ## Failover tests on a real 3-node cluster (127.0.3.1-3): nodes killed, drained, restarted under load
+	$(TESTCLUSTER) run --nodes 3 -- $(PYTEST) tests/cluster
+
 .PHONY: test
-test: lint test-rust test-unit test-integration ## Everything: lint, Rust tests, unit and integration tests
+test: lint test-rust test-unit test-integration test-cluster ## Everything: lint, Rust tests, unit, integration and cluster tests
 
 # Benchmarks: their own venv (peers from PyPI, aiocql as a release wheel) and Rust binaries,
 # all cached outside the clone.
