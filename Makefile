@@ -99,8 +99,16 @@ integration-on-running-node:
 	AIOCQL_TEST_LOOP=asyncio $(PYTEST) tests/integration
 	AIOCQL_TEST_LOOP=uvloop $(PYTEST) tests/integration
 
+# The two-datacenter cluster of tests/datacenters: dc1 (nodes 1 and 2, racks 1 and 2), dc2 (node 3).
+TWO_DCS := dc1:rack1,dc1:rack2,dc2:rack1
+
+.PHONY: test-cluster
+test-cluster: build ## Cluster tests: a 3-node cluster (routing, speculation; nodes killed, drained, restarted under load), then two datacenters
+	$(TESTCLUSTER) run --nodes 3 -- $(PYTEST) tests/cluster
+	$(TESTCLUSTER) run --nodes 3 --topology $(TWO_DCS) -- $(PYTEST) tests/datacenters
+
 .PHONY: test
-test: lint test-rust test-unit test-integration ## Everything: lint, Rust tests, unit and integration tests
+test: lint test-rust test-unit test-integration test-cluster ## Everything: lint, Rust tests, unit, integration and cluster tests
 
 # Benchmarks: their own venv (peers from PyPI, aiocql as a release wheel) and Rust binaries,
 # all cached outside the clone.

@@ -10,6 +10,7 @@ import pytest
 
 from aiocql.testing import Placement, Profile
 from aiocql.testing.config import cassandra_yaml, initial_token, rackdc_properties, write_config
+from aiocql.testing.jvm import server_command
 from aiocql.testing.layout import ClusterLayout
 
 
@@ -82,3 +83,16 @@ def test_tokens_are_unique_and_balanced_per_datacenter(spec: str) -> None:
         ring = sorted(tokens[n] for n in members)
         gaps = {b - a for a, b in itertools.pairwise(ring)}
         assert max(gaps, default=0) - min(gaps, default=0) <= 1
+
+
+def test_only_a_lone_node_skips_flushing_schema_changes(tmp_path: Path) -> None:
+    # A killed node of a cluster must remember its tables, or it drops their writes on replay.
+    flags = {"-Dcassandra.test.flush_local_schema_changes=false", "-Dcassandra.unsafesystem=true"}
+
+    def command(profile: Profile) -> list[str]:
+        node = ClusterLayout(tmp_path, profile.name).node(1)
+        return server_command(profile, node, tmp_path, jmx_port=7100, heap="1G", cds_archive=None)
+
+    assert flags <= set(command(Profile()))
+    assert not flags & set(command(Profile(3)))
+    assert not flags & set(command(Profile(2, topology="dc1:r1,dc2:r1")))

@@ -74,13 +74,24 @@ _FAST_START_PROPS = (
     "-Dcassandra.skip_wait_for_gossip_to_settle=0",  # no >=5 s gossip settle wait
     "-Dcassandra.ring_delay_ms=1000",  # bounds the shadow round (default 30 s)
     "-Dcassandra.skip_sync=true",  # no fsync
-    "-Dcassandra.unsafesystem=true",  # no blocking flush of system tables
-    "-Dcassandra.test.flush_local_schema_changes=false",  # DDL doesn't flush schema tables
     # A graceful stop still announces the shutdown to peers, but waits 0.5 s for it instead
     # of 2 s, and skips the ~2 s messaging quiesce.
     "-Dcassandra.shutdown_announce_in_ms=500",
     "-Dcassandra.test.messagingService.nonGracefulShutdown=true",
 )
+
+
+def _schema_opts(profile: Profile) -> list[str]:
+    # Unflushed system and schema tables make starts and DDL faster, but the schema is loaded
+    # before the commit log is replayed: a killed node forgets recent tables, skips their
+    # writes on replay, and fails reads with INCOMPATIBLE_SCHEMA. Only a lone node skips the
+    # flushes (SchemaKeyspace flushes only without unsafesystem).
+    if profile.nodes > 1:
+        return []
+    return [
+        "-Dcassandra.unsafesystem=true",  # no blocking flush of system tables
+        "-Dcassandra.test.flush_local_schema_changes=false",  # DDL doesn't flush schema tables
+    ]
 
 
 def _auth_opts(profile: Profile) -> list[str]:
@@ -145,6 +156,7 @@ def server_command(
         opts.append(f"-javaagent:{jamm[0]}")
     opts += _node_opts(node, jmx_port)
     opts += _FAST_START_PROPS
+    opts += _schema_opts(profile)
     opts += _auth_opts(profile)
     opts += _cds_opts(cds_archive, node)
     opts += os.environ.get("AIOCQL_CASSANDRA_JVM_OPTS", "").split()

@@ -66,16 +66,53 @@ def spawn(command: list[str], cwd: Path, output: Path) -> int:
         raise ClusterError(f"could not launch {command[0]}: {exc}") from exc
 
 
+_PROC = Path("/proc")
+_PF_KTHREAD = 0x00200000
+# How long a live process may show an empty command line before it is taken for something
+# else: exec clears it until the new image's arguments are set up, which under load can take
+# a while after the spawner already has the pid.
+_SETTLE = 5.0
+
+
+def _proc_stat(pid: int) -> tuple[str, int, int] | None:
+    """State letter, flags and start time of a process from /proc/<pid>/stat; None if gone."""
+    try:
+        # The fields after the parenthesised command name (which may contain spaces) start
+        # with field 3, the state; flags is field 9 and starttime field 22 (proc(5)).
+        fields = (_PROC / str(pid) / "stat").read_text().rpartition(")")[2].split()
+        return fields[0], int(fields[6]), int(fields[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _holds_resources(pid: int, started: int | None = None) -> bool:
+    """True while a process exists and is no zombie, so it may still hold sockets and files;
+    with ``started``, only if it is still the process that started then (not a reused pid)."""
+    stat = _proc_stat(pid)
+    return stat is not None and stat[0] not in "ZXx" and started in (None, stat[2])
+
+
 def _proc_args(pid: int) -> list[str] | None:
-    """Command line of a live (non-zombie) process, or None."""
-    proc = Path("/proc")
-    if proc.is_dir():
-        try:
-            raw = (proc / str(pid) / "cmdline").read_bytes()
-        except OSError:
-            return None
-        # Zombies (our JVMs are re-parented to an init that may not reap) have an empty cmdline.
-        return raw.rstrip(b"\0").decode(errors="replace").split("\0") if raw else None
+    """Command line of a live (non-zombie) process, or None.
+
+    A user process whose command line is empty is between exec and its new arguments, or
+    exiting: wait up to ``_SETTLE`` seconds until it shows one or has gone.
+    """
+    if _PROC.is_dir():
+        deadline = time.monotonic() + _SETTLE
+        while True:
+            try:
+                raw = (_PROC / str(pid) / "cmdline").read_bytes()
+            except OSError:
+                return None
+            if raw:
+                return raw.rstrip(b"\0").decode(errors="replace").split("\0")
+            stat = _proc_stat(pid)
+            if stat is None or stat[0] in "ZXx" or stat[1] & _PF_KTHREAD:
+                return None
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.005)
     try:  # paths with spaces split here; acceptable for a test tool off Linux
         out = subprocess.run(
             ["ps", "-ww", "-o", "stat=,command=", "-p", str(pid)],
@@ -102,11 +139,17 @@ def is_node_jvm(pid: int, node_dir: Path) -> bool:
 
 def find_node_jvm(node_dir: Path) -> int | None:
     """Scan /proc for the node's JVM (when its pid file was lost); None if there is none."""
-    proc = Path("/proc")
-    if not proc.is_dir():
+    if not _PROC.is_dir():
         return None
-    for entry in proc.iterdir():
-        if entry.name.isdigit() and is_node_jvm(int(entry.name), node_dir):
+    wanted = storagedir_arg(node_dir).encode()
+    for entry in _PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:  # a cheap filter first: only a candidate is worth waiting for (see _proc_args)
+            raw = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if (not raw or wanted in raw) and is_node_jvm(int(entry.name), node_dir):
             return int(entry.name)
     return None
 
@@ -134,10 +177,13 @@ def signal_and_wait(
     """Send ``sig`` to every ``{node_dir: pid}`` and wait until each JVM has exited.
 
     All are signalled first and waited for together, so stopping N nodes costs one drain.
-    A JVM still alive ``grace`` seconds after SIGTERM gets SIGKILL. Returns the node dirs
-    that were SIGKILLed (by ``sig`` or after the grace); raises ClusterError if one survives
-    SIGKILL for 60 s. Example: ``signal_and_wait({node_dir: pid}, signal.SIGTERM, 30.0)``.
+    A JVM still alive ``grace`` seconds after SIGTERM gets SIGKILL. A JVM counts as exited
+    once it is gone or a zombie: a killed JVM frees its memory before its sockets, so it
+    still holds its ports for a while after its command line has emptied. Returns the node
+    dirs that were SIGKILLed (by ``sig`` or after the grace); raises ClusterError if one
+    survives SIGKILL for 60 s. Example: ``signal_and_wait({node_dir: pid}, signal.SIGTERM, 30.0)``.
     """
+    started = {pid: _start_time(pid) for pid in targets.values()}
     for pid in targets.values():
         with contextlib.suppress(ProcessLookupError):  # it may have just exited
             os.kill(pid, sig)
@@ -145,7 +191,7 @@ def signal_and_wait(
     pending = dict(targets)
     killed = set(targets) if sig == signal.SIGKILL else set()
     while pending:
-        pending = {d: pid for d, pid in pending.items() if is_node_jvm(pid, d)}
+        pending = {d: pid for d, pid in pending.items() if _exists(pid, d, started[pid])}
         if not pending:
             break
         if not killed.issuperset(pending) and time.monotonic() - began > grace:
@@ -156,8 +202,20 @@ def signal_and_wait(
             killed |= set(pending)
         if time.monotonic() - began > grace + 60:
             raise ClusterError(f"pids {sorted(pending.values())} survive SIGKILL")
-        time.sleep(0.1)
+        time.sleep(0.02)
     return killed
+
+
+def _start_time(pid: int) -> int | None:
+    stat = _proc_stat(pid) if _PROC.is_dir() else None
+    return None if stat is None else stat[2]
+
+
+def _exists(pid: int, node_dir: Path, started: int | None) -> bool:
+    """True while a signalled JVM has not fully exited (see :func:`signal_and_wait`)."""
+    if started is None:  # no /proc: only the command line tells
+        return is_node_jvm(pid, node_dir)
+    return _holds_resources(pid, started)
 
 
 def _thread_states(pid: int) -> list[str]:
