@@ -11,13 +11,14 @@ use scylla::statement::batch::Batch;
 
 use super::core::SessionCore;
 use super::deadline::with_timeout;
+use super::hosts::with_host_errors;
 use super::prepare::prepare_cached;
 use super::prepared_cache::cache_key;
 use super::profiles::Routing;
 use super::request::request;
 use super::tracing::result_context;
 use crate::bridge::{completer, Completer, PendingRequest, Work};
-use crate::errors::{DriverError, DriverResult};
+use crate::errors::DriverResult;
 use crate::results::context::ResultContext;
 use crate::statement::batch::{BatchArg, BatchEntry};
 use crate::statement::bind::SerializedCells;
@@ -110,7 +111,7 @@ async fn run(
     session
         .batch(batch, values)
         .await
-        .map_err(DriverError::from)
+        .map_err(|e| with_host_errors(session, e.into()))
 }
 
 fn completed(result: DriverResult<QueryResult>, context: ResultContext) -> Completer {

@@ -9,6 +9,7 @@ pub(crate) mod batch;
 pub(crate) mod connect;
 pub(crate) mod core;
 pub(crate) mod deadline;
+pub(crate) mod hosts;
 pub(crate) mod metrics;
 pub(crate) mod pager;
 pub(crate) mod prepare;

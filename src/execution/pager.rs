@@ -18,6 +18,7 @@ use scylla::statement::unprepared::Statement;
 
 use super::core::SessionCore;
 use super::deadline::{deadline, with_timeout};
+use super::hosts::with_host_errors;
 use super::profiles::Routing;
 use super::request::request;
 use crate::bridge::{completer, failure, Completer, PendingRequest, Work};
@@ -81,14 +82,15 @@ impl Executable {
         session: &ScyllaSession,
         state: PagingState,
     ) -> DriverResult<Page> {
-        Ok(match self {
-            Executable::Bound(bound) => session.execute_bound_single_page(bound, state).await?,
+        let page = match self {
+            Executable::Bound(bound) => session.execute_bound_single_page(bound, state).await,
             Executable::Unprepared(statement) => {
                 session
                     .query_single_page(statement.clone(), (), state)
-                    .await?
+                    .await
             }
-        })
+        };
+        page.map_err(|e| with_host_errors(session, e.into()))
     }
 
     /// Every page from `state` on.
@@ -102,10 +104,12 @@ impl Executable {
     ) -> Fetch<'a> {
         match self {
             Executable::Bound(bound) => Box::pin(all_pages(
+                session,
                 move |state| session.execute_bound_single_page(bound, state),
                 state,
             )),
             Executable::Unprepared(statement) => Box::pin(all_pages(
+                session,
                 move |state| session.query_single_page(statement.clone(), (), state),
                 state,
             )),
@@ -114,14 +118,20 @@ impl Executable {
 }
 
 /// Runs `page` from `state` until the server says there are no more pages.
-async fn all_pages<F, Fut>(mut page: F, mut state: PagingState) -> DriverResult<Vec<QueryResult>>
+async fn all_pages<F, Fut>(
+    session: &ScyllaSession,
+    mut page: F,
+    mut state: PagingState,
+) -> DriverResult<Vec<QueryResult>>
 where
     F: FnMut(PagingState) -> Fut,
     Fut: Future<Output = Result<Page, ExecutionError>>,
 {
     let mut pages = Vec::new();
     loop {
-        let (result, next) = page(state).await?;
+        let (result, next) = page(state)
+            .await
+            .map_err(|e| with_host_errors(session, e.into()))?;
         pages.push(result);
         match next.into_paging_control_flow() {
             ControlFlow::Break(()) => return Ok(pages),

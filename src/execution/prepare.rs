@@ -5,6 +5,7 @@ use scylla::statement::prepared::PreparedStatement as ScyllaPrepared;
 use scylla::statement::unprepared::Statement;
 
 use super::core::SessionCore;
+use super::hosts::with_host_errors;
 use super::prepared_cache::cache_key;
 use crate::errors::DriverResult;
 
@@ -26,7 +27,10 @@ pub(crate) async fn prepare_cached(
     text: String,
 ) -> DriverResult<ScyllaPrepared> {
     let key = cache_key(session, &text);
-    let prepared = session.prepare(new_statement(text)).await?;
+    let prepared = session
+        .prepare(new_statement(text))
+        .await
+        .map_err(|e| with_host_errors(session, e.into()))?;
     core.remember(key, prepared.clone());
     Ok(prepared)
 }
