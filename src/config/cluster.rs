@@ -71,12 +71,12 @@ const OPTIONS: &[&str] = &[
 const REFUSED: &[(&str, &str)] = &[
     (
         "ssl_context",
-        "aiocql's TLS runs in Rust and cannot use an ssl.SSLContext; client TLS is not \
-         available yet in this version (docs/security.md)",
+        "client TLS is not available in this version of aiocql yet (and when it is, it \
+         will run in Rust, which cannot use a Python ssl.SSLContext)",
     ),
     (
         "ssl_options",
-        "client TLS is not available yet in this version (docs/security.md)",
+        "client TLS is not available in this version of aiocql yet",
     ),
     (
         "reconnection_policy",

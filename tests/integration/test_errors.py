@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 import aiocql
-from aiocql import AsyncSession, errors
+from aiocql import AsyncSession, ConsistencyLevel, SimpleStatement, errors
 
 
 @pytest.fixture
@@ -63,7 +63,16 @@ async def test_unavailable_from_a_real_coordinator(
     assert isinstance(exc, errors.RequestExecutionException)
     assert exc.required_replicas == 2
     assert exc.alive_replicas == 1
-    assert exc.consistency == "LOCAL_QUORUM"  # Cassandra 5 runs Paxos v2 reads at it
+    # The default serial consistency is SERIAL (cassandra-driver's): Cassandra 5 runs its Paxos
+    # v2 reads at QUORUM, and at LOCAL_QUORUM for LOCAL_SERIAL.
+    assert exc.consistency == "QUORUM"
+    local = SimpleStatement(
+        f"INSERT INTO {rf3_keyspace}.t (k, v) VALUES (1, 1) IF NOT EXISTS",
+        serial_consistency_level=ConsistencyLevel.LOCAL_SERIAL,
+    )
+    with pytest.raises(aiocql.Unavailable) as local_info:
+        await session.execute(local)
+    assert local_info.value.consistency == "LOCAL_QUORUM"
     clone = pickle.loads(pickle.dumps(exc))
     assert type(clone) is aiocql.Unavailable
     assert (clone.message, clone.required_replicas, clone.alive_replicas) == (
