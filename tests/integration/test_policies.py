@@ -27,6 +27,7 @@ from aiocql.policies import (
     RoundRobinPolicy,
     TokenAwarePolicy,
 )
+from aiocql.testing.plugin import PausedNode
 
 from .conftest import KEYSPACE
 
@@ -118,18 +119,18 @@ async def test_an_unknown_profile_name_is_refused_before_any_io(
 
 
 async def test_a_profiles_row_factory_and_timeout_apply_to_its_calls(
-    contact_points: list[str],
+    contact_points: list[str], paused_node: PausedNode
 ) -> None:
     profiles = {
         EXEC_PROFILE_DEFAULT: ExecutionProfile(row_factory=dict, request_timeout=None),
-        "tuples": ExecutionProfile(row_factory=tuple, request_timeout=0.000001),
+        "tuples": ExecutionProfile(row_factory=tuple, request_timeout=0.3),
     }
     async with AsyncCluster(contact_points, execution_profiles=profiles) as cluster:
         own = await cluster.connect()
         assert own.row_factory is dict
         row = (await own.execute("SELECT key FROM system.local")).one()
         assert row == {"key": "local"}
-        with pytest.raises(aiocql.OperationTimedOut, match="timed out"):
+        with paused_node(1), pytest.raises(aiocql.OperationTimedOut, match=r"after 0\.300 s"):
             await own.execute("SELECT key FROM system.local", execution_profile="tuples")
         row = (
             await own.execute(
