@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 use scylla::client::execution_profile::ExecutionProfileHandle;
 use scylla::client::session_builder::SessionBuilder;
 use scylla::client::Compression;
@@ -147,14 +147,7 @@ fn int_setting(
 
 /// A number of seconds (`bool` refused), positive and finite.
 fn seconds_setting(name: &str, value: &Bound<'_, PyAny>) -> DriverResult<Duration> {
-    let number = !value.is_instance_of::<PyBool>()
-        && (value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>());
-    let seconds = if number {
-        value.extract::<f64>().ok()
-    } else {
-        None
-    };
-    seconds
+    args::number(value)
         .ok_or_else(|| {
             invalid(format!(
                 "{name} must be positive: a finite number of seconds, got {}",

@@ -13,8 +13,8 @@ use scylla::policies::speculative_execution::SpeculativeExecutionPolicy;
 use scylla::statement::{Consistency, SerialConsistency};
 
 use crate::errors::{DriverError, DriverResult};
-use crate::interop::imports;
 use crate::interop::names::describe;
+use crate::interop::{args, imports};
 use crate::policies::load_balancing::{balancing, Balancing};
 use crate::policies::retry::{default_retry_policy, retry_policy};
 use crate::policies::speculative::speculative_policy;
@@ -115,11 +115,7 @@ pub(crate) fn optional_seconds(
     let Some(value) = value.filter(|v| !v.is_none()) else {
         return Ok(None);
     };
-    let seconds = (!value.is_instance_of::<PyBool>()
-        && (value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>()))
-    .then(|| value.extract::<f64>().ok())
-    .flatten()
-    .filter(|s| s.is_finite() && *s > 0.0);
+    let seconds = args::number(value).filter(|s| *s > 0.0);
     seconds
         .map(Duration::from_secs_f64)
         .map(Some)

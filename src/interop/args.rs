@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyMemoryView, PyString};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyFloat, PyInt, PyMemoryView, PyString};
 use scylla::response::PagingState;
 
 use super::names::python_type_name;
@@ -22,6 +22,16 @@ pub(crate) fn seconds(name: &str, value: f64) -> Result<Duration, String> {
             "{name} must be positive: a finite number of seconds, got {value}"
         ))
     }
+}
+
+/// A setting's value as a finite number: an int or a float, not a `bool`.
+pub(crate) fn number(value: &Bound<'_, PyAny>) -> Option<f64> {
+    let numeric = !value.is_instance_of::<PyBool>()
+        && (value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>());
+    numeric
+        .then(|| value.extract::<f64>().ok())
+        .flatten()
+        .filter(|n| n.is_finite())
 }
 
 /// A `timeout=` argument in seconds; `None` means "not given".

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyFloat, PyInt};
+use pyo3::types::{PyBool, PyInt};
 use scylla::policies::speculative_execution::{
     PercentileSpeculativeExecutionPolicy as CratePercentile, SimpleSpeculativeExecutionPolicy,
     SpeculativeExecutionPolicy,
@@ -13,6 +13,7 @@ use scylla::policies::speculative_execution::{
 
 use super::invalid;
 use crate::errors::DriverResult;
+use crate::interop::args;
 use crate::interop::names::describe;
 
 /// The most speculative attempts a request may start (beyond that, the load multiplies).
@@ -30,15 +31,6 @@ fn max_attempts(value: &Bound<'_, PyAny>) -> DriverResult<usize> {
             describe(value)
         ))
     })
-}
-
-fn number(value: &Bound<'_, PyAny>) -> Option<f64> {
-    let numeric = !value.is_instance_of::<PyBool>()
-        && (value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>());
-    numeric
-        .then(|| value.extract::<f64>().ok())
-        .flatten()
-        .filter(|n| n.is_finite())
 }
 
 /// Starts another attempt on the next node every `delay` seconds while no answer has come, at
@@ -59,7 +51,7 @@ pub(crate) struct ConstantSpeculativeExecutionPolicy {
 impl ConstantSpeculativeExecutionPolicy {
     #[new]
     fn new(delay: Bound<'_, PyAny>, max_attempts: Bound<'_, PyAny>) -> DriverResult<Self> {
-        let seconds = number(&delay).filter(|s| *s > 0.0).ok_or_else(|| {
+        let seconds = args::number(&delay).filter(|s| *s > 0.0).ok_or_else(|| {
             invalid(format!(
                 "delay must be a positive number of seconds, got {}",
                 describe(&delay)
@@ -114,7 +106,7 @@ pub(crate) struct PercentileSpeculativeExecutionPolicy {
 impl PercentileSpeculativeExecutionPolicy {
     #[new]
     fn new(percentile: Bound<'_, PyAny>, max_attempts: Bound<'_, PyAny>) -> DriverResult<Self> {
-        let value = number(&percentile)
+        let value = args::number(&percentile)
             .filter(|p| *p > 0.0 && *p < 100.0)
             .ok_or_else(|| {
                 invalid(format!(
