@@ -32,6 +32,13 @@ def test_yaml_puts_each_node_on_its_address_with_every_node_a_seed(tmp_path: Pat
     assert "client_encryption_options" not in conf
 
 
+def test_yaml_gives_replicas_of_multi_node_profiles_more_time(tmp_path: Path) -> None:
+    several = _yaml(Profile(3), 1, tmp_path)
+    assert several["write_request_timeout"] == several["read_request_timeout"] == "8000ms"
+    assert several["counter_write_request_timeout"] == "8000ms"
+    assert "write_request_timeout" not in _yaml(Profile(), 1, tmp_path)
+
+
 def test_yaml_of_auth_profiles_enables_password_authentication(tmp_path: Path) -> None:
     conf = _yaml(Profile(auth=True), 1, tmp_path)
     assert conf["listen_address"] == "127.1.0.1"

@@ -101,6 +101,15 @@ sasi_indexes_enabled: true
 user_defined_functions_enabled: true               # Java UDFs: FunctionFailure is testable
 tombstone_failure_threshold: 5000                  # ReadFailure with a few thousand deletes
 """
+    if profile.nodes > 1:
+        # Several JVMs share a test machine's few cores: a replica that stalls for a garbage
+        # collection or a compaction must not turn into a coordinator timeout. A single node
+        # keeps Cassandra's defaults (2 s write, 5 s read).
+        text += """\
+read_request_timeout: 8000ms
+write_request_timeout: 8000ms
+counter_write_request_timeout: 8000ms
+"""
     if profile.auth:
         text += """\
 authenticator: PasswordAuthenticator
