@@ -50,6 +50,10 @@ class AsyncCluster:
         execution_profiles: ``{name: ExecutionProfile}``, selected per call with
             ``execution_profile=name``; ``EXEC_PROFILE_DEFAULT`` replaces the defaults. Not
             combinable with the three policy options and ``request_timeout``.
+        ssl_options: client TLS, with cassandra-driver's keys: ``ca_certs``, ``certfile``,
+            ``keyfile``, ``cert_reqs``, ``check_hostname`` (on by default),
+            ``server_hostname`` and ``ssl_version`` (docs/security.md). ``ssl_context`` is
+            refused: aiocql's TLS runs in Rust and takes the same files instead.
         idle_heartbeat_interval, idle_heartbeat_timeout, max_schema_agreement_wait,
             control_connection_timeout: seconds, as in cassandra-driver (0 turns the first
             three off).

@@ -36,6 +36,8 @@ pub(crate) struct ClusterConfig {
     /// None: DDL does not wait for schema agreement.
     schema_agreement_wait: Option<Duration>,
     control_connection_timeout: Option<Duration>,
+    /// `ssl_options`, made into the client configuration every connection uses.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// The default profile and the named ones.
@@ -63,6 +65,7 @@ const OPTIONS: &[&str] = &[
     "request_timeout",
     "retry_policy",
     "speculative_execution_policy",
+    "ssl_options",
     "username",
 ];
 
@@ -71,12 +74,9 @@ const OPTIONS: &[&str] = &[
 const REFUSED: &[(&str, &str)] = &[
     (
         "ssl_context",
-        "client TLS is not available in this version of aiocql yet (and when it is, it \
-         will run in Rust, which cannot use a Python ssl.SSLContext)",
-    ),
-    (
-        "ssl_options",
-        "client TLS is not available in this version of aiocql yet",
+        "aiocql's TLS runs in Rust, which cannot use a Python ssl.SSLContext; give the same \
+         files as ssl_options={'ca_certs': 'ca.pem', 'certfile': 'client.pem', 'keyfile': \
+         'client.key'} (docs/security.md)",
     ),
     (
         "reconnection_policy",
@@ -460,6 +460,10 @@ impl ClusterConfig {
                 "control_connection_timeout",
                 Duration::from_secs(2),
             )?,
+            tls: options
+                .get("ssl_options")
+                .map(|o| super::tls::client_config(&o))
+                .transpose()?,
         })
     }
 
@@ -537,6 +541,9 @@ impl ClusterConfig {
         builder.config.keepalive_interval = self.heartbeat_interval;
         builder.config.keepalive_timeout = self.heartbeat_timeout;
         builder.config.metadata_request_clientside_timeout = self.control_connection_timeout;
+        if let Some(tls) = &self.tls {
+            builder = builder.tls_context(Some(tls.clone()));
+        }
         if let Some((user, password)) = &self.credentials {
             builder = builder.user(user.clone(), password.clone());
         }

@@ -6,3 +6,4 @@
 pub(crate) mod cluster;
 pub(crate) mod profile;
 pub(crate) mod stream;
+pub(crate) mod tls;
