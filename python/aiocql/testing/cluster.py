@@ -139,15 +139,32 @@ class CassandraCluster:
         return fetch(self.cache, self.profile.version or cassandra_version())
 
     def make_tls(self) -> Path:
-        """Create the CA, client and this profile's server certificates if missing; returns
-        the directory of the shared CA and client files."""
+        """Create the CA, client and this profile's server certificates if missing or stale;
+        returns the directory of the shared CA and client files (see :meth:`tls_files`).
+        ClusterError if trustme is not installed."""
         ensure_server(self.cache, self.layout.server_tls, self.profile.addresses())
         return self.layout.shared_tls
 
     def tls_files(self) -> dict[str, Path]:
-        """PEM files for clients: ``ca`` (trust it), ``cert`` and ``key`` (mTLS client)."""
+        """PEM files for clients, in ``<cache>/tls`` (made by :meth:`make_tls` or a start):
+
+        - ``ca``: the test CA; trust it.
+        - ``cert``, ``key``: a client certificate signed by the CA and its key (mTLS).
+        - ``other_ca``: an unrelated CA; a client trusting only it refuses every node.
+        - ``expired_cert``, ``expired_key``: a client certificate signed by the CA that expired
+          on 2020-01-02, and its key; an mTLS node refuses it.
+
+        Keys are unencrypted PKCS#8. Example: ``ssl.create_default_context(cafile=files["ca"])``.
+        """
         tls = self.layout.shared_tls
-        return {"ca": tls / "ca.crt", "cert": tls / "client.crt", "key": tls / "client.key"}
+        return {
+            "ca": tls / "ca.crt",
+            "cert": tls / "client.crt",
+            "key": tls / "client.key",
+            "other_ca": tls / "other-ca.crt",
+            "expired_cert": tls / "expired-client.crt",
+            "expired_key": tls / "expired-client.key",
+        }
 
     def env(self) -> dict[str, str]:
         """Environment variables describing this cluster to a test process."""
