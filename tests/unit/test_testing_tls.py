@@ -173,10 +173,16 @@ def test_a_client_trusting_the_other_ca_refuses_the_server(material: Material) -
         handshake(server_context(material, SERVER_PEM), client, PROFILE.address(1))
 
 
-def test_an_expired_server_certificate_is_refused(material: Material) -> None:
+def test_an_expired_server_certificate_is_refused_unless_dates_are_not_checked(
+    material: Material,
+) -> None:
     server = server_context(material, EXPIRED_SERVER_PEM)
     with pytest.raises(ssl.SSLCertVerificationError, match="certificate has expired"):
         handshake(server, client_context(material.ca_dir, False), PROFILE.address(2))
+    # The launcher's probes skip the dates only: the name and the chain are still checked.
+    handshake(server, client_context(material.ca_dir, False, check_time=False), PROFILE.address(2))
+    with pytest.raises(ssl.SSLCertVerificationError, match="IP address mismatch"):
+        handshake(server, client_context(material.ca_dir, False, check_time=False), "127.9.9.9")
 
 
 def test_mutual_tls_accepts_the_client_certificate_only(material: Material) -> None:
@@ -252,3 +258,10 @@ def test_tls_files_name_the_made_material(tmp_path: Path) -> None:
     assert set(files) == {"ca", "cert", "key", "other_ca", "expired_cert", "expired_key"}
     assert all(path.is_file() for path in files.values())
     cert(files["expired_cert"]).verify_directly_issued_by(cert(files["ca"]))
+
+
+def test_serving_the_expired_certificate_needs_tls_and_a_running_node(tmp_path: Path) -> None:
+    with pytest.raises(ClusterError, match="has no TLS"):
+        CassandraCluster(Profile(), cache=tmp_path).serve_expired_certificate(1)
+    with pytest.raises(ClusterError, match="not running"):
+        CassandraCluster(Profile(tls=True), cache=tmp_path).serve_expired_certificate(1)

@@ -261,6 +261,23 @@ class CassandraCluster:
         """Tails of node N's system.log and stdout.log."""
         return self.node(node).log_tail(lines, since_start)
 
+    def serve_expired_certificate(self, node: int, expired: bool = True) -> None:
+        """Make node N present an expired server certificate (signed by the test CA, for the
+        profile's addresses) to new connections, or with ``expired=False`` the valid one
+        again, by ``nodetool reloadssl`` and without a restart; returns once a handshake shows
+        it. A restart of the node serves the valid one again. ClusterError without TLS or if
+        the node is not running (see :meth:`Node.serve_expired_certificate`).
+
+        Example::
+
+            cluster.serve_expired_certificate(1)
+            try:
+                ...  # a client verifying against tls_files()["ca"] is refused by node 1
+            finally:
+                cluster.serve_expired_certificate(1, expired=False)
+        """
+        self.node(node).serve_expired_certificate(expired)
+
     def nodetool(self, node: int, *args: str, timeout: float = 120.0) -> str:
         """Run nodetool against node N; returns its output, ClusterError on failure."""
         self.fetch()

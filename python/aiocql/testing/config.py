@@ -135,7 +135,7 @@ def write_config(
 ) -> None:
     """Create node N's directories and (re)write its conf files: cassandra.yaml,
     cassandra-rackdc.properties, logback.xml and, for TLS profiles, ``server.pem`` (the valid
-    certificate of ``server_tls``)."""
+    certificate of ``server_tls``, so a start undoes an expired one)."""
     layout.make_dirs()
     if profile.tls:
         serve_pem(server_tls, layout.conf / SERVER_PEM)

@@ -24,6 +24,7 @@ import datetime
 import hashlib
 import os
 import shutil
+import socket
 import ssl
 import tempfile
 from collections.abc import Callable, Sequence
@@ -41,9 +42,11 @@ __all__ = [
     "CA_FILES",
     "EXPIRED_SERVER_PEM",
     "SERVER_PEM",
+    "certificate_der",
     "client_context",
     "ensure_ca",
     "ensure_server",
+    "presented_certificate",
     "serve_pem",
 ]
 
@@ -56,6 +59,8 @@ _STAMP = "stamp"
 # A fixed day long past: the expired certificates stay expired, whenever they were made.
 _EXPIRED = (datetime.datetime(2020, 1, 1), datetime.datetime(2020, 1, 2))
 _ORG = "aiocql tests"
+# OpenSSL's X509_V_FLAG_NO_CHECK_TIME, which the ssl module has no name for.
+_NO_CHECK_TIME = 0x200000
 
 
 def _trustme() -> ModuleType:
@@ -230,9 +235,51 @@ def serve_pem(server_tls: Path, dest: Path, expired: bool = False) -> None:
     _write(dest, source.read_bytes(), private=True)
 
 
-def client_context(ca_dir: Path, mtls: bool) -> ssl.SSLContext:
+def certificate_der(pem: Path) -> bytes:
+    """The DER bytes of the first certificate in a PEM file (a key before it is skipped).
+
+    Raises ClusterError if the file has no certificate (OSError if it cannot be read).
+    Example: ``certificate_der(server_tls / "server.pem")``.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    try:
+        cert = x509.load_pem_x509_certificate(pem.read_bytes())
+    except ValueError as exc:
+        raise ClusterError(f"{pem} holds no PEM certificate: {exc}") from exc
+    return cert.public_bytes(Encoding.DER)
+
+
+def presented_certificate(
+    host: str, port: int, ca_dir: Path, mtls: bool, timeout: float = 5.0
+) -> bytes | None:
+    """The DER certificate that the TLS server at host:port presents, or None if no handshake
+    completes. It verifies nothing, so an expired or foreign certificate is returned too; with
+    ``mtls`` it offers ``ca_dir``'s client certificate, which such a server requires.
+
+    Example: ``presented_certificate("127.2.0.1", 9042, cache / "tls", mtls=False)``.
+    """
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if mtls:
+        ctx.load_cert_chain(str(ca_dir / "client.crt"), str(ca_dir / "client.key"))
+    try:
+        with (
+            socket.create_connection((host, port), timeout=timeout) as raw,
+            ctx.wrap_socket(raw, server_hostname=host) as sock,
+        ):
+            return sock.getpeercert(binary_form=True)
+    except OSError:
+        return None
+
+
+def client_context(ca_dir: Path, mtls: bool, check_time: bool = True) -> ssl.SSLContext:
     """A client SSL context trusting ``ca_dir/ca.crt``, with the client certificate if mTLS.
 
+    It checks the server's name and chain; with ``check_time=False`` not the validity dates,
+    so that a node told to serve its expired certificate still counts as up for the launcher.
     Before the material exists it verifies nothing, which is enough to probe liveness.
     Example: ``cql_options(host, ssl_context=client_context(cache / "tls", mtls=False))``.
     """
@@ -242,6 +289,8 @@ def client_context(ca_dir: Path, mtls: bool) -> ssl.SSLContext:
         ctx.verify_mode = ssl.CERT_NONE
         return ctx
     ctx = ssl.create_default_context(cafile=str(ca_dir / "ca.crt"))
+    if not check_time:
+        ctx.verify_flags |= _NO_CHECK_TIME
     if mtls and (ca_dir / "client.key").is_file():
         ctx.load_cert_chain(str(ca_dir / "client.crt"), str(ca_dir / "client.key"))
     return ctx
