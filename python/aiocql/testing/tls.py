@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import os
 import shutil
 import socket
@@ -49,6 +50,8 @@ __all__ = [
     "presented_certificate",
     "serve_pem",
 ]
+
+log = logging.getLogger("aiocql.testing")
 
 # The files of <cache>/tls/, all made together.
 CA_FILES = ("ca.crt", "ca.key", "client.crt", "client.key", "expired-client.crt",
@@ -164,6 +167,7 @@ def ensure_ca(cache: Path) -> Path:
         return tls_dir
     with file_lock(cache / ".tls.lock"):
         if not _ca_current(tls_dir):
+            log.info("creating the test CA and client certificates in %s", tls_dir)
             _build_atomically(tls_dir, cache, _make_ca)
     return tls_dir
 
@@ -221,6 +225,7 @@ def ensure_server(cache: Path, dest: Path, addresses: Sequence[str]) -> Path:
                 _write(out / name, key + leaf.cert_chain_pems[0].bytes(), private=True)
             _write(out / _STAMP, stamp.encode())
 
+        log.info("creating the server certificates for %s in %s", " ".join(identities), dest)
         _build_atomically(dest, dest.parent, build)
     return dest
 
