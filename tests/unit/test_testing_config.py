@@ -12,11 +12,12 @@ from aiocql.testing import Placement, Profile
 from aiocql.testing.config import cassandra_yaml, initial_token, rackdc_properties, write_config
 from aiocql.testing.jvm import server_command
 from aiocql.testing.layout import ClusterLayout
+from aiocql.testing.tls import ensure_server
 
 
 def _yaml(profile: Profile, node: int, tmp_path: Path) -> dict[str, str]:
     layout = ClusterLayout(tmp_path, profile.name)
-    text = cassandra_yaml(profile, node, layout.node(node), layout.server_tls, layout.shared_tls)
+    text = cassandra_yaml(profile, node, layout.node(node), layout.shared_tls)
     return dict(re.findall(r"^[ -]*([a-z_]+):[ ]*(.*?)[ ]*(?:#.*)?$", text, re.MULTILINE))
 
 
@@ -46,14 +47,29 @@ def test_yaml_of_auth_profiles_enables_password_authentication(tmp_path: Path) -
     assert conf["authorizer"] == "CassandraAuthorizer"
 
 
-def test_yaml_of_tls_profiles_uses_the_profiles_server_keystore(tmp_path: Path) -> None:
-    conf = _yaml(Profile(tls=True), 1, tmp_path)
-    assert conf["keystore"] == f"{tmp_path}/clusters/single-tls/tls/server-keystore.p12"
+def test_yaml_of_tls_profiles_serves_the_nodes_pem_with_the_pem_factory(tmp_path: Path) -> None:
+    conf = _yaml(Profile(3, tls=True), 2, tmp_path)
+    assert conf["class_name"] == "org.apache.cassandra.security.PEMBasedSslContextFactory"
+    assert conf["keystore"] == f"{tmp_path}/clusters/three-tls/node2/conf/server.pem"
+    assert conf["optional"] == "false"
     assert conf["require_client_auth"] == "false"
     assert "truststore" not in conf
+    assert "keystore_password" not in conf  # the keys are not encrypted
     mutual = _yaml(Profile(mtls=True), 1, tmp_path)
     assert mutual["require_client_auth"] == "true"
-    assert mutual["truststore"] == f"{tmp_path}/tls/server-truststore.p12"
+    assert mutual["truststore"] == f"{tmp_path}/tls/ca.crt"
+
+
+def test_write_config_of_a_tls_profile_serves_the_valid_certificate(tmp_path: Path) -> None:
+    profile = Profile(tls=True)
+    layout = ClusterLayout(tmp_path, profile.name)
+    ensure_server(tmp_path, layout.server_tls, profile.addresses())
+    node = layout.node(1)
+    node.make_dirs()
+    (node.conf / "server.pem").write_bytes((layout.server_tls / "expired-server.pem").read_bytes())
+    write_config(profile, 1, node, layout.server_tls, layout.shared_tls)
+    served = (node.conf / "server.pem").read_bytes()
+    assert served == (layout.server_tls / "server.pem").read_bytes()
 
 
 def test_rackdc_properties() -> None:

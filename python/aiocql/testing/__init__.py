@@ -1,8 +1,9 @@
 """Throw-away Apache Cassandra 5.0 clusters for tests: the launcher, its CLI and a pytest plugin.
 
 Real Cassandra nodes from Maven Central jars on JDK 17, no Docker, no ccm, standard library
-only. Each :class:`Profile` (node count, datacenters and racks, auth, TLS) has its own data
-directories and loopback addresses under ``$AIOCQL_CACHE`` (default ``~/.cache/aiocql``).
+only (TLS profiles make their certificates with trustme). Each :class:`Profile` (node count,
+datacenters and racks, auth, TLS) has its own data directories and loopback addresses under
+``$AIOCQL_CACHE`` (default ``~/.cache/aiocql``).
 
 Example::
 

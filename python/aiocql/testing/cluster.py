@@ -139,15 +139,32 @@ class CassandraCluster:
         return fetch(self.cache, self.profile.version or cassandra_version())
 
     def make_tls(self) -> Path:
-        """Create the CA, client and this profile's server certificates if missing; returns
-        the directory of the shared CA and client files."""
+        """Create the CA, client and this profile's server certificates if missing or stale;
+        returns the directory of the shared CA and client files (see :meth:`tls_files`).
+        ClusterError if trustme is not installed."""
         ensure_server(self.cache, self.layout.server_tls, self.profile.addresses())
         return self.layout.shared_tls
 
     def tls_files(self) -> dict[str, Path]:
-        """PEM files for clients: ``ca`` (trust it), ``cert`` and ``key`` (mTLS client)."""
+        """PEM files for clients, in ``<cache>/tls`` (made by :meth:`make_tls` or a start):
+
+        - ``ca``: the test CA; trust it.
+        - ``cert``, ``key``: a client certificate signed by the CA and its key (mTLS).
+        - ``other_ca``: an unrelated CA; a client trusting only it refuses every node.
+        - ``expired_cert``, ``expired_key``: a client certificate signed by the CA that expired
+          on 2020-01-02, and its key; an mTLS node refuses it.
+
+        Keys are unencrypted PKCS#8. Example: ``ssl.create_default_context(cafile=files["ca"])``.
+        """
         tls = self.layout.shared_tls
-        return {"ca": tls / "ca.crt", "cert": tls / "client.crt", "key": tls / "client.key"}
+        return {
+            "ca": tls / "ca.crt",
+            "cert": tls / "client.crt",
+            "key": tls / "client.key",
+            "other_ca": tls / "other-ca.crt",
+            "expired_cert": tls / "expired-client.crt",
+            "expired_key": tls / "expired-client.key",
+        }
 
     def env(self) -> dict[str, str]:
         """Environment variables describing this cluster to a test process."""
@@ -243,6 +260,23 @@ class CassandraCluster:
     def log_tail(self, node: int, lines: int = 60, since_start: bool = False) -> str:
         """Tails of node N's system.log and stdout.log."""
         return self.node(node).log_tail(lines, since_start)
+
+    def serve_expired_certificate(self, node: int, expired: bool = True) -> None:
+        """Make node N present an expired server certificate (signed by the test CA, for the
+        profile's addresses) to new connections, or with ``expired=False`` the valid one
+        again, by ``nodetool reloadssl`` and without a restart; returns once a handshake shows
+        it. A restart of the node serves the valid one again. ClusterError without TLS or if
+        the node is not running (see :meth:`Node.serve_expired_certificate`).
+
+        Example::
+
+            cluster.serve_expired_certificate(1)
+            try:
+                ...  # a client verifying against tls_files()["ca"] is refused by node 1
+            finally:
+                cluster.serve_expired_certificate(1, expired=False)
+        """
+        self.node(node).serve_expired_certificate(expired)
 
     def nodetool(self, node: int, *args: str, timeout: float = 120.0) -> str:
         """Run nodetool against node N; returns its output, ClusterError on failure."""

@@ -1,4 +1,5 @@
-"""The files in a node's ``conf/``: cassandra.yaml, cassandra-rackdc.properties, logback.xml.
+"""The files in a node's ``conf/``: cassandra.yaml, cassandra-rackdc.properties, logback.xml,
+and for TLS profiles server.pem (the key and certificate the node serves).
 
 Everything in them follows from the profile and the node id, so they are rewritten on every
 start. Every node uses GossipingPropertyFileSnitch; its datacenter and rack come from the
@@ -13,7 +14,7 @@ from pathlib import Path
 from .distribution import LOGBACK_SERVER
 from .layout import NodeLayout
 from .profile import CQL_PORT, STORAGE_PORT, Placement, Profile
-from .tls import STORE_PASSWORD
+from .tls import SERVER_PEM, serve_pem
 from .toolchain import write_atomic
 
 __all__ = ["CLUSTER_NAME", "cassandra_yaml", "initial_token", "rackdc_properties", "write_config"]
@@ -37,31 +38,34 @@ def initial_token(profile: Profile, node: int) -> int:
     return (members.index(node) * 2**64) // len(members) - 2**63 + offset
 
 
-def _tls_yaml(profile: Profile, server_tls: Path, shared_tls: Path) -> str:
+# Cassandra 5's PEM factory reads the key and certificate chain (keystore) and the trusted
+# certificates (truststore) from PEM files, and `nodetool reloadssl` makes it read them again.
+PEM_FACTORY = "org.apache.cassandra.security.PEMBasedSslContextFactory"
+
+
+def _tls_yaml(profile: Profile, layout: NodeLayout, shared_tls: Path) -> str:
     text = f"""\
 client_encryption_options:
   enabled: true
-  optional: false
-  keystore: {server_tls / "server-keystore.p12"}
-  keystore_password: {STORE_PASSWORD}
-  store_type: PKCS12
+  optional: false                                  # a plaintext client is refused
+  ssl_context_factory:
+    class_name: {PEM_FACTORY}
+  keystore: {layout.conf / SERVER_PEM}
   require_client_auth: {"true" if profile.mtls else "false"}
 """
     if profile.mtls:  # the truststore is only loaded when client auth is required
         text += f"""\
-  truststore: {shared_tls / "server-truststore.p12"}
-  truststore_password: {STORE_PASSWORD}
+  truststore: {shared_tls / "ca.crt"}
 """
     return text
 
 
-def cassandra_yaml(
-    profile: Profile, node: int, layout: NodeLayout, server_tls: Path, shared_tls: Path
-) -> str:
+def cassandra_yaml(profile: Profile, node: int, layout: NodeLayout, shared_tls: Path) -> str:
     """The text of node N's cassandra.yaml.
 
-    ``server_tls`` holds the profile's server keystore and ``shared_tls`` the CA's stores; both
-    are only named in the file for TLS profiles. ClusterError if the profile has no node N.
+    For TLS profiles the node serves ``conf/server.pem`` of its ``layout`` and, with mTLS,
+    trusts ``shared_tls/ca.crt`` for client certificates. ClusterError if the profile has no
+    node N.
     Example: ``cassandra_yaml(Profile(3), 2, layout.node(2), ...)`` listens on 127.0.3.2.
     """
     seeds = ",".join(f"{address}:{STORAGE_PORT}" for address in profile.addresses())
@@ -117,7 +121,7 @@ authorizer: CassandraAuthorizer
 role_manager: CassandraRoleManager
 """
     if profile.tls:
-        text += _tls_yaml(profile, server_tls, shared_tls)
+        text += _tls_yaml(profile, layout, shared_tls)
     return text
 
 
@@ -129,12 +133,16 @@ def rackdc_properties(placement: Placement) -> str:
 def write_config(
     profile: Profile, node: int, layout: NodeLayout, server_tls: Path, shared_tls: Path
 ) -> None:
-    """Create node N's directories and (re)write its three conf files."""
+    """Create node N's directories and (re)write its conf files: cassandra.yaml,
+    cassandra-rackdc.properties, logback.xml and, for TLS profiles, ``server.pem`` (the valid
+    certificate of ``server_tls``, so a start undoes an expired one)."""
     layout.make_dirs()
+    if profile.tls:
+        serve_pem(server_tls, layout.conf / SERVER_PEM)
     shutil.copyfile(LOGBACK_SERVER, layout.conf / "logback.xml")
     write_atomic(
         layout.conf / "cassandra.yaml",
-        cassandra_yaml(profile, node, layout, server_tls, shared_tls),
+        cassandra_yaml(profile, node, layout, shared_tls),
     )
     write_atomic(
         layout.conf / "cassandra-rackdc.properties", rackdc_properties(profile.placement(node))

@@ -1,7 +1,7 @@
 """Where the files of a profile and of its nodes live under the cache root.
 
 ``<cache>/clusters/<profile>/`` holds ``profile.env`` (the profile's ``AIOCQL_TEST_*``
-variables), ``tls/`` (the profile's server certificate) and one ``node<N>/`` per node with
+variables), ``tls/`` (the profile's server certificates) and one ``node<N>/`` per node with
 ``conf/``, ``data/``, ``commitlog/``, ``hints/``, ``saved_caches/``, ``cdc_raw/``, ``logs/``,
 ``triggers/``, ``tmp/`` and the ``pid`` and ``jmx-port`` files.
 """
@@ -32,7 +32,8 @@ class NodeLayout:
 
     @property
     def conf(self) -> Path:
-        """``conf/``: cassandra.yaml, cassandra-rackdc.properties, logback.xml."""
+        """``conf/``: cassandra.yaml, cassandra-rackdc.properties, logback.xml, and for TLS
+        profiles server.pem."""
         return self.dir / "conf"
 
     @property
@@ -105,7 +106,7 @@ class ClusterLayout:
 
     @property
     def server_tls(self) -> Path:
-        """``tls/``: the server certificate for this profile's addresses."""
+        """``tls/``: the valid and the expired server certificate for this profile's addresses."""
         return self.dir / "tls"
 
     @property

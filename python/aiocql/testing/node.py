@@ -23,6 +23,7 @@ from .probe import cql_login, cql_options, port_open
 from .profile import CQL_PORT, STORAGE_PORT, Placement
 from .readiness import wait_for_cql, wait_for_login
 from .registry import allocate_jmx_port, owner_of, port_lock, stop_hint
+from .tls import SERVER_PEM, certificate_der, ensure_server, presented_certificate, serve_pem
 from .toolchain import file_lock, read_int, write_atomic
 
 __all__ = ["STOP_GRACE", "Node", "terminate"]
@@ -103,11 +104,11 @@ class Node:
 
     def is_up(self, timeout: float = 2.0) -> bool:
         """True if a CQL server answers OPTIONS at the node's address, whoever started it."""
-        return cql_options(self.address, CQL_PORT, self.setup.ssl_context(), timeout)
+        return cql_options(self.address, CQL_PORT, self.setup.probe_context(), timeout)
 
     def login(self) -> None:
         """Log in as the default superuser; ClusterError if refused or unreachable."""
-        cql_login(self.address, CQL_PORT, ssl_context=self.setup.ssl_context())
+        cql_login(self.address, CQL_PORT, ssl_context=self.setup.probe_context())
 
     def check_alive(self) -> bool:
         """True if our JVM runs, False if a foreign server answers; ClusterError if neither
@@ -271,6 +272,51 @@ class Node:
             yield
         finally:
             self.resume()
+
+    # ---- TLS
+
+    def serve_expired_certificate(self, expired: bool = True) -> None:
+        """Make the node present the profile's expired server certificate to new TLS
+        connections (with ``expired=False``, the valid one again), without a restart.
+
+        It replaces ``conf/server.pem``, the file the node's PEMBasedSslContextFactory reads,
+        then runs ``nodetool reloadssl``: Cassandra drops its cached SSL contexts, whatever
+        the file's time stamp, and the factory reads the file again when it builds the next
+        connection's context (connections already open keep their session). So no restart is
+        needed; on Cassandra 5.0.9 a swap takes 1.5-4 s, mostly nodetool's JVM start. It
+        returns once a handshake shows the wanted certificate. A restart serves the valid
+        certificate again: every start rewrites conf/.
+
+        Raises ClusterError for a profile without TLS, a node that the launcher does not run,
+        a failing nodetool, or a node still presenting the other certificate 10 s later.
+        Example: ``node.serve_expired_certificate(); ...; node.serve_expired_certificate(False)``.
+        """
+        setup = self.setup
+        if not setup.profile.tls:
+            raise ClusterError(f"profile {setup.profile.name!r} has no TLS: no certificate to swap")
+        with file_lock(setup.layout.lock):
+            if self.pid() is None:
+                raise ClusterError(f"{self.name} is not running under the launcher: start it first")
+            ensure_server(setup.layout.cache, setup.layout.server_tls, setup.profile.addresses())
+            served = self.layout.conf / SERVER_PEM
+            serve_pem(setup.layout.server_tls, served, expired)
+            self.nodetool("reloadssl")
+            wanted = certificate_der(served)
+            deadline = time.monotonic() + 10.0
+            while True:
+                shown = presented_certificate(
+                    self.address, CQL_PORT, setup.layout.shared_tls, setup.profile.mtls
+                )
+                if shown == wanted:
+                    break
+                if time.monotonic() > deadline:
+                    which = "expired" if expired else "valid"
+                    raise ClusterError(
+                        f"{self.name} does not present its {which} certificate after "
+                        f"`nodetool reloadssl`; last log lines:\n" + self.log_tail(since_start=True)
+                    )
+                time.sleep(0.2)
+        log.info("%s serves its %s certificate", self.name, "expired" if expired else "valid")
 
     # ---- diagnostics
 

@@ -58,3 +58,10 @@ class NodeSetup:
         if not self.profile.tls:
             return None
         return client_context(self.layout.shared_tls, self.profile.mtls)
+
+    def probe_context(self) -> ssl.SSLContext | None:
+        """:meth:`ssl_context` without the check of validity dates, for the launcher's own
+        probes: a node told to serve its expired certificate is still up. None without TLS."""
+        if not self.profile.tls:
+            return None
+        return client_context(self.layout.shared_tls, self.profile.mtls, check_time=False)
