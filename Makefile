@@ -99,6 +99,17 @@ integration-on-running-node:
 	AIOCQL_TEST_LOOP=asyncio $(PYTEST) tests/integration
 	AIOCQL_TEST_LOOP=uvloop $(PYTEST) tests/integration
 
+.PHONY: test-tls
+test-tls: build ## Client TLS tests on a TLS-only node, then on one that requires client certificates
+	$(TESTCLUSTER) run --tls -- $(MAKE) --no-print-directory tls-on-running-node TLS_TESTS=tests/tls/test_tls.py
+	$(TESTCLUSTER) run --mtls -- $(MAKE) --no-print-directory tls-on-running-node TLS_TESTS=tests/tls/test_mtls.py
+
+# Needs the node of a TLS profile; `test-tls` starts it.
+.PHONY: tls-on-running-node
+tls-on-running-node:
+	AIOCQL_TEST_LOOP=asyncio $(PYTEST) $(TLS_TESTS) tests/tls/test_docs_security.py
+	AIOCQL_TEST_LOOP=uvloop $(PYTEST) $(TLS_TESTS)
+
 # The two-datacenter cluster of tests/datacenters: dc1 (nodes 1 and 2, racks 1 and 2), dc2 (node 3).
 TWO_DCS := dc1:rack1,dc1:rack2,dc2:rack1
 
@@ -108,7 +119,7 @@ test-cluster: build ## Cluster tests: a 3-node cluster (routing, speculation; no
 	$(TESTCLUSTER) run --nodes 3 --topology $(TWO_DCS) -- $(PYTEST) tests/datacenters
 
 .PHONY: test
-test: lint test-rust test-unit test-integration test-cluster ## Everything: lint, Rust tests, unit, integration and cluster tests
+test: lint test-rust test-unit test-integration test-tls test-cluster ## Everything: lint, Rust tests, unit, integration, TLS and cluster tests
 
 # Benchmarks: their own venv (peers from PyPI, aiocql as a release wheel) and Rust binaries,
 # all cached outside the clone.

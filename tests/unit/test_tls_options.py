@@ -97,7 +97,7 @@ def test_files_are_read_and_checked(files: dict[str, Path]) -> None:
         cluster(ca_certs=str(files["ca"]), certfile=files["cert"], keyfile=files["other_key"])
     with pytest.raises(ConfigurationError, match=r"\['keyfile'\]: no private key read from"):
         cluster(ca_certs=str(files["ca"]), certfile=files["cert"], keyfile=files["ca"])
-    with pytest.raises(ConfigurationError, match="ca_certs is not used with cert_reqs=ssl.CERT"):
+    with pytest.raises(ConfigurationError, match=r"ca_certs is not used with cert_reqs=ssl\.CERT"):
         cluster(ca_certs=str(files["ca"]), cert_reqs=ssl.CERT_NONE)
 
 
