@@ -20,28 +20,36 @@ pub(crate) async fn connect(
     let contact_points = config.contact_point_list();
     let default_profile = provisional_default(config.profiles());
     let builder = config.session_builder(keyspace, deadline, default_profile.clone());
-    match tokio::time::timeout(deadline, builder.build()).await {
-        Ok(Ok(session)) => {
-            let profiles =
-                resolve(&session, config.profiles(), contact_points, default_profile).await?;
-            Ok((session, profiles))
-        }
-        Ok(Err(err)) => Err(DriverError::from_new_session(err, contact_points)),
-        Err(_) => Err(DriverError::NoHostAvailable {
-            message: format!(
-                "no contact point answered within {:.3} s: {}",
-                deadline.as_secs_f64(),
-                contact_points.join(", ")
-            ),
-            errors: contact_points
-                .iter()
-                .map(|h| {
-                    (
-                        h.clone(),
-                        HostError::Connection("connection timed out".into()),
-                    )
-                })
-                .collect(),
-        }),
+    let began = tokio::time::Instant::now();
+    let timed_out = |stage: &str| DriverError::NoHostAvailable {
+        message: format!(
+            "{stage} within {:.3} s: {}",
+            deadline.as_secs_f64(),
+            contact_points.join(", ")
+        ),
+        errors: contact_points
+            .iter()
+            .map(|h| {
+                (
+                    h.clone(),
+                    HostError::Connection("connection timed out".into()),
+                )
+            })
+            .collect(),
+    };
+    let session = match tokio::time::timeout(deadline, builder.build()).await {
+        Ok(Ok(session)) => session,
+        Ok(Err(err)) => return Err(DriverError::from_new_session(err, contact_points)),
+        Err(_) => return Err(timed_out("no contact point answered")),
+    };
+    // Finding the local datacenter may resolve the contact points' names again: the same
+    // deadline bounds it.
+    let left = deadline.saturating_sub(began.elapsed());
+    let resolving = resolve(&session, config.profiles(), contact_points, default_profile);
+    match tokio::time::timeout(left, resolving).await {
+        Ok(profiles) => Ok((session, profiles?)),
+        Err(_) => Err(timed_out(
+            "the contact points' datacenter (the local one) was not known",
+        )),
     }
 }
