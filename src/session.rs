@@ -10,7 +10,7 @@ use scylla::client::session::Session as ScyllaSession;
 
 use crate::bridge::{completer, PendingRequest, Ready, Work};
 use crate::config::stream::StreamSettings;
-use crate::errors::{type_error, DriverError};
+use crate::errors::{type_error, value_error, DriverError};
 use crate::execution::core::SessionCore;
 use crate::execution::deadline::{deadline, with_timeout};
 use crate::execution::metrics::SessionMetrics;
@@ -77,7 +77,11 @@ impl Session {
         };
         Ok(CallProfile {
             routing: self.core.routing(profile),
-            timeout: profile.timeout,
+            // The default profile's timeout is the session's (which the user may change).
+            timeout: match profile.handle {
+                Some(_) => profile.timeout,
+                None => self.core.default_timeout(),
+            },
             // The default profile's row factory is the session's (which the user may change).
             row_factory: profile
                 .handle
@@ -498,6 +502,36 @@ impl Session {
     }
 
     /// The current keyspace, or `None`.
+    /// The timeout, in seconds, of calls that give no `timeout=` and select no execution
+    /// profile (None: no limit); set from `AsyncCluster(request_timeout=...)` or the
+    /// `EXEC_PROFILE_DEFAULT` profile, and settable as in cassandra-driver. A statement's own
+    /// timeout still takes precedence. Setting it raises `ValueError` for anything but None
+    /// or a positive number.
+    ///
+    /// Example: `session.default_timeout = 30.0`
+    #[getter]
+    fn get_default_timeout(&self) -> Option<f64> {
+        self.core.default_timeout().map(|t| t.as_secs_f64())
+    }
+
+    #[setter]
+    fn set_default_timeout(&self, value: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+        let timeout = match value.filter(|v| !v.is_none()) {
+            None => None,
+            Some(value) => {
+                let seconds = args::number(&value).ok_or_else(|| {
+                    value_error(format!(
+                        "default_timeout must be None or a positive number of seconds, got {}",
+                        value.repr().map(|r| r.to_string()).unwrap_or_default()
+                    ))
+                })?;
+                Some(args::seconds("default_timeout", seconds).map_err(value_error)?)
+            }
+        };
+        self.core.set_default_timeout(timeout);
+        Ok(())
+    }
+
     #[getter]
     fn keyspace(&self) -> Option<String> {
         self.core

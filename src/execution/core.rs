@@ -1,5 +1,6 @@
 //! [`SessionCore`]: the state a session shares with its in-flight requests.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -16,10 +17,20 @@ use crate::errors::{DriverError, DriverResult};
 use crate::interop::sync::{lock, read, write};
 use crate::results::context::ResultContext;
 
+/// The stored `default_timeout` meaning "no limit".
+const NO_TIMEOUT: u64 = u64::MAX;
+
+fn timeout_nanos(timeout: Option<Duration>) -> u64 {
+    timeout.map_or(NO_TIMEOUT, |t| {
+        u64::try_from(t.as_nanos()).unwrap_or(NO_TIMEOUT - 1)
+    })
+}
+
 /// A session's driver session (until it is closed), defaults and caches.
 pub(crate) struct SessionCore {
     session: RwLock<Option<Arc<ScyllaSession>>>,
-    default_timeout: Option<Duration>,
+    /// `session.default_timeout` in nanoseconds, [`NO_TIMEOUT`] for none: read by every call.
+    default_timeout: AtomicU64,
     prepared: Mutex<PreparedCache>,
     user_types: Option<Arc<Py<PyDict>>>,
     /// `session.row_factory`: None builds `Row`s.
@@ -39,7 +50,7 @@ impl SessionCore {
         let default = profiles.default_profile();
         SessionCore {
             session: RwLock::new(Some(Arc::new(session))),
-            default_timeout: default.timeout,
+            default_timeout: AtomicU64::new(timeout_nanos(default.timeout)),
             prepared: Mutex::new(PreparedCache::new(prepared_cache_size)),
             user_types,
             row_factory: RwLock::new(default.row_factory.clone()),
@@ -96,7 +107,17 @@ impl SessionCore {
 
     /// The session's `request_timeout`: a call's default deadline.
     pub(crate) fn default_timeout(&self) -> Option<Duration> {
+        match self.default_timeout.load(Ordering::Relaxed) {
+            NO_TIMEOUT => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
+    }
+
+    /// `session.default_timeout = ...`: the timeout of later calls without `timeout=` under
+    /// the default profile.
+    pub(crate) fn set_default_timeout(&self, timeout: Option<Duration>) {
         self.default_timeout
+            .store(timeout_nanos(timeout), Ordering::Relaxed);
     }
 
     pub(crate) fn row_factory(&self) -> Option<Arc<Py<PyAny>>> {

@@ -93,6 +93,28 @@ async def test_timeout_none_waits_for_a_slow_server(
         assert (await request).one() is not None
 
 
+async def test_session_default_timeout_can_be_read_and_changed(
+    contact_points: list[str], paused_node: PausedNode
+) -> None:
+    async with AsyncCluster(contact_points, request_timeout=30) as cluster:
+        own = await cluster.connect()
+        assert own.default_timeout == 30.0
+        own.default_timeout = LIMIT
+        assert own.default_timeout == pytest.approx(LIMIT)
+        with paused_node(1):
+            await _assert_times_out(own.execute("SELECT * FROM system.local"), "default_timeout")
+        own.default_timeout = None
+        assert own.default_timeout is None
+
+
+@pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf, True, "5"])
+async def test_an_invalid_default_timeout_is_refused(session: AsyncSession, bad: Any) -> None:
+    before = session.default_timeout
+    with pytest.raises(ValueError, match="default_timeout must be"):
+        session.default_timeout = bad
+    assert session.default_timeout == before
+
+
 @pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf, -math.inf])
 async def test_invalid_timeouts_are_rejected_before_any_io(session: AsyncSession, bad: Any) -> None:
     with pytest.raises(ValueError, match="timeout"):
