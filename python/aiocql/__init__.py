@@ -27,6 +27,9 @@ from aiocql._native import (
     AsyncSession,
     AsyncStreamingResultSet,
     BoundStatement,
+    Host,
+    HostEvent,
+    Metadata,
     PreparedStatement,
     Row,
     SessionMetrics,
@@ -72,7 +75,7 @@ from aiocql.errors import (
     WriteFailure,
     WriteTimeout,
 )
-from aiocql.policies import EXEC_PROFILE_DEFAULT, ExecutionProfile
+from aiocql.policies import EXEC_PROFILE_DEFAULT, ExecutionProfile, HostStateListener
 from aiocql.statement import BatchStatement, BatchType, ConsistencyLevel, SimpleStatement
 from aiocql.streaming import StreamConfig, create_streaming_statement
 from aiocql.types import EMPTY, UNSET_VALUE, CqlDate, CqlTimestamp, Duration, UserType
@@ -111,8 +114,12 @@ __all__ = [
     "ExecutionProfile",
     "ExecutionResult",
     "FunctionFailure",
+    "Host",
+    "HostEvent",
+    "HostStateListener",
     "InvalidRequest",
     "IsBootstrappingErrorMessage",
+    "Metadata",
     "NoHostAvailable",
     "OperationTimedOut",
     "OverloadedErrorMessage",
