@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import itertools
 import weakref
 from collections.abc import AsyncGenerator, Callable, Iterable
 from types import TracebackType
@@ -101,7 +102,11 @@ class AsyncCluster:
             protocol_version=protocol_version,
             **options,
         )
-        self._sessions: weakref.WeakSet[AsyncSession] = weakref.WeakSet()
+        # Oldest first: the cluster's metadata is read through the oldest open session.
+        self._sessions: weakref.WeakValueDictionary[int, AsyncSession] = (
+            weakref.WeakValueDictionary()
+        )
+        self._session_ids = itertools.count()
         self._closed = False
         self._connected_once = False
         self._listeners: list[Any] = []
@@ -181,16 +186,16 @@ class AsyncCluster:
         if self._closed:  # shut down while we were connecting
             await session.close()
             raise ConnectionClosed("Cluster is shut down")
-        self._sessions.add(session)
+        self._sessions[next(self._session_ids)] = session
         self._connected_once = True
         self._start_dispatch()
         return session
 
     def _open_session(self, what: str) -> AsyncSession:
-        """A session of this cluster that is still open, to read the cluster through."""
+        """The oldest session of this cluster still open, to read the cluster through."""
         if self._closed:
             raise ConnectionClosed("Cluster is shut down")
-        for session in self._sessions:
+        for session in self._sessions.values():
             if not session.is_closed:
                 return session
         if self._connected_once:
@@ -204,9 +209,10 @@ class AsyncCluster:
     def metadata(self) -> Metadata:
         """A snapshot of the cluster as the driver sees it now: hosts, keyspaces, token ring.
 
-        No I/O: the driver keeps its view up to date in the background (schema changes made
-        through aiocql are in it when they return). Read it again for a fresh snapshot.
-        docs/cluster.md describes what it holds.
+        No I/O: the driver keeps its view up to date in the background. It is read through the
+        cluster's oldest open session, and has the schema changes made through that session as
+        soon as they return. Read it again for a fresh snapshot. docs/cluster.md describes what
+        it holds and how fresh it is.
 
         Raises:
             RuntimeError: the cluster was never connected.
@@ -371,7 +377,7 @@ class AsyncCluster:
         if dispatcher is not None:
             dispatcher.cancel()
             await asyncio.wait([dispatcher])
-        for session in list(self._sessions):
+        for session in list(self._sessions.values()):
             await session.close()
 
     async def close(self) -> None:
