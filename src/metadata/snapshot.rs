@@ -2,6 +2,7 @@
 //! the replicas of a key, asked of the driver's current view through [`ClusterView`] (which the
 //! execution layer implements).
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -49,13 +50,14 @@ impl Metadata {
         view: Arc<dyn ClusterView>,
     ) -> Self {
         let hosts = hosts(state);
+        let by_id: HashMap<Uuid, &HostInfo> = hosts.iter().map(|h| (h.host_id, h)).collect();
         let ring = state
             .replica_locator()
             .ring()
             .iter()
             .filter_map(|(token, node)| {
-                let host = hosts.iter().find(|h| h.host_id == node.host_id)?;
-                Some((token.value(), host.clone()))
+                let host = by_id.get(&node.host_id)?;
+                Some((token.value(), (*host).clone()))
             })
             .collect();
         let name = state.cluster_name();
