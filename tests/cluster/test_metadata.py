@@ -10,13 +10,25 @@ import asyncio
 import bisect
 import struct
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
 
-from aiocql import AsyncCluster, AsyncSession, Host, HostEvent, HostStateListener
+from aiocql import (
+    AsyncCluster,
+    AsyncSession,
+    Host,
+    HostEvent,
+    HostStateListener,
+    OperationTimedOut,
+    SchemaAgreementTimeout,
+)
 from aiocql.testing import CassandraCluster
+from aiocql.testing.plugin import PausedNode
+
+from .conftest import KEYSPACE as KEYSPACE_RF3
 
 KEYSPACE = "aiocql_metadata"
 SAMPLE = range(90)
@@ -202,3 +214,40 @@ async def test_a_killed_node_is_reported_down_then_up_once_restarted(
         f"{DOWN_WITHIN:.0f} s), up {up_after:.1f} s after it served CQL again (bound "
         f"{UP_WITHIN:.0f} s)"
     )
+
+
+async def test_a_schema_change_a_frozen_node_cannot_agree_to_says_it_was_applied(
+    contact_points: list[str], session: AsyncSession, paused_node: PausedNode
+) -> None:
+    wait = 2.0
+    async with AsyncCluster(
+        contact_points, connect_timeout=30, max_schema_agreement_wait=wait, request_timeout=10
+    ) as cluster:
+        own = await cluster.connect(KEYSPACE_RF3)  # the session fixture made the keyspace
+        table = f"frozen_{uuid.uuid4().hex[:8]}"
+        raised: SchemaAgreementTimeout | None = None
+        with paused_node(VICTIM):
+            # A coordinator that is the frozen node cannot answer at all: try until another
+            # node coordinates (each node is as likely).
+            for attempt in range(12):
+                name = f"{table}_{attempt}"
+                try:
+                    await own.execute(f"CREATE TABLE {name} (k int PRIMARY KEY)")
+                except SchemaAgreementTimeout as exc:
+                    raised = exc
+                    break
+                except OperationTimedOut:
+                    continue
+        assert raised is not None, "every attempt was coordinated by the frozen node"
+        assert str(raised) == (
+            "the schema change was applied, but the nodes did not agree on one schema version "
+            f"within {wait:.3f} s"
+        )
+        # Applied indeed: once the node runs again, the nodes agree and the table is there.
+        await own.wait_for_schema_agreement(timeout=120)
+        await cluster.refresh_schema_metadata(timeout=60)
+        assert name in cluster.metadata.keyspaces[KEYSPACE_RF3].tables
+        await own.execute(f"INSERT INTO {name} (k) VALUES (1)", timeout=30)
+        # An attempt the frozen node coordinated may have been applied once it ran again.
+        for tried in range(attempt + 1):
+            await own.execute(f"DROP TABLE IF EXISTS {table}_{tried}", timeout=120)
