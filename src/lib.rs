@@ -2,9 +2,9 @@
 //!
 //! Python sees this crate as `aiocql._native`; the public API lives in `python/aiocql`.
 //! docs/architecture.md maps the layers, lowest first: `errors` and `interop`; `bridge` and
-//! `codec` and `policies`; `statement` and `config`; `results`; `execution`; the facades `session` and
-//! `cluster`. A module uses only its own layer or lower ones (`make lint` checks it). This file
-//! only registers.
+//! `codec` and `policies`; `statement` and `config`; `results` and `metadata`; `execution`; the
+//! facades `session` and `cluster`. A module uses only its own layer or lower ones (`make lint`
+//! checks it). This file only registers.
 
 // Bind errors carry the parameter, column, CQL type and Python type that users need in the
 // message (about 130 bytes). They are built only on the failure path, where the size of the
@@ -25,6 +25,7 @@ mod config;
 mod errors;
 mod execution;
 mod interop;
+mod metadata;
 mod policies;
 mod results;
 mod session;
@@ -61,7 +62,20 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bridge::awaitable::Ready>()?;
     m.add_class::<bridge::loop_bridge::LoopBridge>()?;
     m.add_class::<bridge::future::RequestFuture>()?;
+    m.add_class::<metadata::snapshot::Metadata>()?;
+    m.add_class::<metadata::snapshot::TokenMap>()?;
+    m.add_class::<metadata::hosts::Host>()?;
+    m.add_class::<metadata::hosts::HostEvent>()?;
+    m.add_class::<metadata::schema::KeyspaceMetadata>()?;
+    m.add_class::<metadata::schema::TableMetadata>()?;
+    m.add_class::<metadata::schema::MaterializedViewMetadata>()?;
+    m.add_class::<metadata::schema::ColumnMetadata>()?;
+    m.add_class::<metadata::schema::UserTypeMetadata>()?;
+    m.add_class::<metadata::events::HostEvents>()?;
     m.add_function(wrap_pyfunction!(cluster::connect, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster::cluster_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster::refresh_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster::host_events, m)?)?;
     m.add_function(wrap_pyfunction!(bridge::loop_bridge::_reset_after_fork, m)?)?;
     m.add_function(wrap_pyfunction!(bridge::runtime::_in_flight_requests, m)?)?;
     m.add_function(wrap_pyfunction!(codec::typespec::_serialize, m)?)?;

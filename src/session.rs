@@ -13,6 +13,7 @@ use crate::config::stream::StreamSettings;
 use crate::errors::{type_error, value_error, DriverError};
 use crate::execution::core::SessionCore;
 use crate::execution::deadline::{deadline, with_timeout};
+use crate::execution::metadata;
 use crate::execution::metrics::SessionMetrics;
 use crate::execution::pager::first_page_completer;
 use crate::execution::prepare::prepare_cached;
@@ -52,6 +53,11 @@ impl Session {
         Session {
             core: Arc::new(core),
         }
+    }
+
+    /// The state this session shares with its requests (for `cluster`'s metadata calls).
+    pub(crate) fn core(&self) -> &Arc<SessionCore> {
+        &self.core
     }
 
     /// The deadline of a call with `timeout=` running a statement whose own timeout is
@@ -484,6 +490,39 @@ impl Session {
                 completer(result, |py, ()| Ok(py.None()))
             }) as Work)
         }))
+    }
+
+    /// Wait until every node the driver is connected to reports the same schema version, and
+    /// return that version (a `uuid.UUID`).
+    ///
+    /// A schema change (`CREATE`, `ALTER`, `DROP`) already waits for agreement itself, for up
+    /// to the cluster's `max_schema_agreement_wait`; this call is for schema changed some other
+    /// way, or with `max_schema_agreement_wait=0`. Nodes the driver has no connection to (down
+    /// nodes) are not waited for. `timeout` defaults to the session's `request_timeout`.
+    ///
+    /// Raises `SchemaAgreementTimeout` (an `OperationTimedOut`) if the nodes do not agree
+    /// within `timeout`, `NoHostAvailable` if no node can be asked, `ConnectionClosed` after
+    /// `close()`.
+    ///
+    ///     version = await session.wait_for_schema_agreement(timeout=30)
+    #[pyo3(signature = (*, timeout=None))]
+    fn wait_for_schema_agreement(&self, timeout: Option<f64>) -> PyResult<PendingRequest> {
+        let timeout = self.deadline(timeout, None, self.core.default_timeout())?;
+        Ok(metadata::await_agreement(&self.core, timeout))
+    }
+
+    /// Ask every node the driver is connected to for its schema version, once: the version (a
+    /// `uuid.UUID`) if they all agree, else `None`.
+    ///
+    /// Raises `OperationTimedOut` after `timeout` (default: the session's `request_timeout`),
+    /// `NoHostAvailable` if no node can be asked, `ConnectionClosed` after `close()`.
+    ///
+    ///     if await session.check_schema_agreement() is None:
+    ///         print("the nodes are still learning the latest schema change")
+    #[pyo3(signature = (*, timeout=None))]
+    fn check_schema_agreement(&self, timeout: Option<f64>) -> PyResult<PendingRequest> {
+        let timeout = self.deadline(timeout, None, self.core.default_timeout())?;
+        Ok(metadata::check_agreement(&self.core, timeout))
     }
 
     /// How rows are built: `None` (the default) makes `Row`s, with tuple, attribute and

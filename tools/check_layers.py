@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("interop",),
     ("bridge", "codec", "policies"),
     ("statement", "config"),
-    ("results",),
+    ("results", "metadata"),
     ("execution",),
     ("session",),
     ("cluster",),

@@ -27,6 +27,9 @@ from aiocql._native import (
     AsyncSession,
     AsyncStreamingResultSet,
     BoundStatement,
+    Host,
+    HostEvent,
+    Metadata,
     PreparedStatement,
     Row,
     SessionMetrics,
@@ -60,6 +63,7 @@ from aiocql.errors import (
     ReadTimeout,
     RequestExecutionException,
     RequestValidationException,
+    SchemaAgreementTimeout,
     ServerError,
     SyntaxException,
     Timeout,
@@ -71,7 +75,7 @@ from aiocql.errors import (
     WriteFailure,
     WriteTimeout,
 )
-from aiocql.policies import EXEC_PROFILE_DEFAULT, ExecutionProfile
+from aiocql.policies import EXEC_PROFILE_DEFAULT, ExecutionProfile, HostStateListener
 from aiocql.statement import BatchStatement, BatchType, ConsistencyLevel, SimpleStatement
 from aiocql.streaming import StreamConfig, create_streaming_statement
 from aiocql.types import EMPTY, UNSET_VALUE, CqlDate, CqlTimestamp, Duration, UserType
@@ -110,8 +114,12 @@ __all__ = [
     "ExecutionProfile",
     "ExecutionResult",
     "FunctionFailure",
+    "Host",
+    "HostEvent",
+    "HostStateListener",
     "InvalidRequest",
     "IsBootstrappingErrorMessage",
+    "Metadata",
     "NoHostAvailable",
     "OperationTimedOut",
     "OverloadedErrorMessage",
@@ -127,6 +135,7 @@ __all__ = [
     "RequestExecutionException",
     "RequestValidationException",
     "Row",
+    "SchemaAgreementTimeout",
     "ServerError",
     "SessionMetrics",
     "SimpleStatement",

@@ -3,6 +3,7 @@
 
 import asyncio
 import contextvars
+import uuid
 from collections.abc import (
     AsyncIterator,
     Callable,
@@ -15,6 +16,8 @@ from collections.abc import (
 )
 from types import TracebackType
 from typing import Any, Generic, TypeVar, final, overload
+
+from typing_extensions import disjoint_base
 
 from aiocql.concurrent import ExecutionResult
 from aiocql.statement import BatchStatement, SimpleStatement
@@ -32,13 +35,20 @@ __all__ = [
     "AsyncStreamingResultSet",
     "BoundStatement",
     "ClusterConfig",
+    "ColumnMetadata",
     "Columns",
     "ConstantSpeculativeExecutionPolicy",
     "DCAwareRoundRobinPolicy",
     "DowngradingConsistencyRetryPolicy",
     "ExecutionProfile",
     "FallthroughRetryPolicy",
+    "Host",
+    "HostEvent",
+    "HostEvents",
+    "KeyspaceMetadata",
     "LoopBridge",
+    "MaterializedViewMetadata",
+    "Metadata",
     "PageIterator",
     "PendingRequest",
     "PercentileSpeculativeExecutionPolicy",
@@ -50,13 +60,19 @@ __all__ = [
     "RoundRobinPolicy",
     "Row",
     "SessionMetrics",
+    "TableMetadata",
     "TokenAwarePolicy",
+    "TokenMap",
+    "UserTypeMetadata",
     "__version__",
     "_deserialize",
     "_in_flight_requests",
     "_reset_after_fork",
     "_serialize",
+    "cluster_metadata",
     "connect",
+    "host_events",
+    "refresh_metadata",
 ]
 
 @final
@@ -256,6 +272,11 @@ class ExecutionProfile:
 def connect(
     config: ClusterConfig, keyspace: str | None = None, *, timeout: float | None = None
 ) -> PendingRequest[AsyncSession]: ...
+def cluster_metadata(session: AsyncSession) -> Metadata: ...
+def refresh_metadata(
+    session: AsyncSession, *, timeout: float | None = None
+) -> PendingRequest[None]: ...
+def host_events(session: AsyncSession) -> HostEvents: ...
 def _reset_after_fork() -> None: ...
 def _in_flight_requests() -> int: ...
 def _serialize(cql_type: str, value: object) -> bytes: ...
@@ -489,6 +510,12 @@ class AsyncSession:
     def set_keyspace(
         self, keyspace: str, *, timeout: float | None = None
     ) -> PendingRequest[None]: ...
+    def wait_for_schema_agreement(
+        self, *, timeout: float | None = None
+    ) -> PendingRequest[uuid.UUID]: ...
+    def check_schema_agreement(
+        self, *, timeout: float | None = None
+    ) -> PendingRequest[uuid.UUID | None]: ...
     @property
     def row_factory(self) -> Callable[..., Any] | None: ...
     @row_factory.setter
@@ -510,3 +537,149 @@ class AsyncSession:
         self,
         *_exc_info: type[BaseException] | BaseException | TracebackType | None,
     ) -> PendingRequest[None]: ...
+
+@final
+class Host:
+    """A node of the cluster, as the driver saw it when the ``Host`` was made."""
+
+    @property
+    def address(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def datacenter(self) -> str | None: ...
+    @property
+    def rack(self) -> str | None: ...
+    @property
+    def host_id(self) -> uuid.UUID: ...
+    @property
+    def is_up(self) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class HostEvent:
+    """A change of a node: ``kind`` is ``"added"``, ``"up"``, ``"down"`` or ``"removed"``."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def host(self) -> Host: ...
+
+@final
+class HostEvents:
+    """Host events as they happen: ``async for event in events``."""
+
+    def __aiter__(self) -> HostEvents: ...
+    def __anext__(self) -> Ready[HostEvent] | PendingRequest[HostEvent]: ...
+    def close(self) -> None: ...
+
+@final
+class Metadata:
+    """A snapshot of the cluster as the driver sees it: ``cluster.metadata``."""
+
+    @property
+    def cluster_name(self) -> str | None: ...
+    def all_hosts(self) -> list[Host]: ...
+    def get_host(self, address: str, port: int | None = None) -> Host | None: ...
+    def get_host_by_host_id(self, host_id: uuid.UUID) -> Host | None: ...
+    @property
+    def keyspaces(self) -> dict[str, KeyspaceMetadata]: ...
+    @property
+    def token_map(self) -> TokenMap: ...
+    def get_replicas(
+        self,
+        keyspace: str,
+        key: bytes | bytearray | memoryview | Sequence[Any] | Mapping[str, Any],
+        *,
+        table: str | None = None,
+    ) -> list[Host]: ...
+
+@final
+class TokenMap:
+    """The token ring: ``cluster.metadata.token_map``."""
+
+    @property
+    def ring(self) -> list[int]: ...
+    @property
+    def token_to_host_owner(self) -> dict[int, Host]: ...
+    def get_replicas(
+        self, keyspace: str, token: int, *, table: str | None = None
+    ) -> list[Host]: ...
+    def __len__(self) -> int: ...
+
+@final
+class KeyspaceMetadata:
+    """A keyspace: ``cluster.metadata.keyspaces[name]``."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def durable_writes(self) -> bool: ...
+    @property
+    def replication_strategy(self) -> str: ...
+    @property
+    def replication_options(self) -> dict[str, int | str]: ...
+    @property
+    def tables(self) -> dict[str, TableMetadata]: ...
+    @property
+    def views(self) -> dict[str, MaterializedViewMetadata]: ...
+    @property
+    def user_types(self) -> dict[str, UserTypeMetadata]: ...
+
+@disjoint_base
+class TableMetadata:
+    """A table (or, as ``MaterializedViewMetadata``, a view): ``keyspace.tables[name]``."""
+
+    @property
+    def keyspace_name(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def columns(self) -> dict[str, ColumnMetadata]: ...
+    @property
+    def partition_key(self) -> list[ColumnMetadata]: ...
+    @property
+    def clustering_key(self) -> list[ColumnMetadata]: ...
+    @property
+    def primary_key(self) -> list[ColumnMetadata]: ...
+    @property
+    def partitioner(self) -> str | None: ...
+    @property
+    def views(self) -> dict[str, MaterializedViewMetadata]: ...
+
+@final
+class MaterializedViewMetadata(TableMetadata):
+    """A materialized view: ``keyspace.views[name]``."""
+
+    @property
+    def base_table_name(self) -> str | None: ...
+
+@final
+class ColumnMetadata:
+    """A column: ``table.columns[name]``."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def cql_type(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def is_static(self) -> bool: ...
+
+@final
+class UserTypeMetadata:
+    """A user-defined type: ``keyspace.user_types[name]``."""
+
+    @property
+    def keyspace(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def field_names(self) -> list[str]: ...
+    @property
+    def field_types(self) -> list[str]: ...

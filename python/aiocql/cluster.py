@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import inspect
+import itertools
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
 from aiocql import _native
-from aiocql._native import AsyncSession
+from aiocql._native import AsyncSession, HostEvent, HostEvents, Metadata
 from aiocql.errors import ConnectionClosed
 
 __all__ = ["AsyncCluster"]
+
+#: The listener method each kind of host event calls (cassandra-driver's HostStateListener).
+_LISTENER_METHODS = {"added": "on_add", "up": "on_up", "down": "on_down", "removed": "on_remove"}
 
 
 class _Unset:
@@ -99,8 +106,15 @@ class AsyncCluster:
             protocol_version=protocol_version,
             **options,
         )
-        self._sessions: weakref.WeakSet[AsyncSession] = weakref.WeakSet()
+        # Oldest first: the cluster's metadata is read through the oldest open session.
+        self._sessions: weakref.WeakValueDictionary[int, AsyncSession] = (
+            weakref.WeakValueDictionary()
+        )
+        self._session_ids = itertools.count()
         self._closed = False
+        self._connected_once = False
+        self._listeners: list[Any] = []
+        self._dispatcher: asyncio.Task[None] | None = None
 
     @classmethod
     def create_with_auth(
@@ -176,13 +190,198 @@ class AsyncCluster:
         if self._closed:  # shut down while we were connecting
             await session.close()
             raise ConnectionClosed("Cluster is shut down")
-        self._sessions.add(session)
+        self._sessions[next(self._session_ids)] = session
+        self._connected_once = True
+        self._start_dispatch()
         return session
+
+    def _open_session(self, what: str) -> AsyncSession:
+        """The oldest session of this cluster still open, to read the cluster through."""
+        if self._closed:
+            raise ConnectionClosed("Cluster is shut down")
+        for session in self._sessions.values():
+            if not session.is_closed:
+                return session
+        if self._connected_once:
+            raise ConnectionClosed(
+                f"{what} reads the cluster through an open session, and every session of this "
+                "cluster is closed: await cluster.connect() again"
+            )
+        raise RuntimeError(f"{what} needs a connected cluster: await cluster.connect() first")
+
+    @property
+    def metadata(self) -> Metadata:
+        """A snapshot of the cluster as the driver sees it now: hosts, keyspaces, token ring.
+
+        No I/O: the driver keeps its view up to date in the background. It is read through the
+        cluster's oldest open session, and has the schema changes made through that session as
+        soon as they return. Read it again for a fresh snapshot. docs/cluster.md describes what
+        it holds and how fresh it is.
+
+        Raises:
+            RuntimeError: the cluster was never connected.
+            ConnectionClosed: the cluster was shut down, or all its sessions were closed.
+
+        Example::
+
+            for host in cluster.metadata.all_hosts():
+                print(host.address, host.datacenter, host.rack, host.is_up)
+            columns = cluster.metadata.keyspaces["shop"].tables["orders"].columns
+        """
+        return _native.cluster_metadata(self._open_session("cluster.metadata"))
+
+    async def refresh_schema_metadata(self, *, timeout: float | None = None) -> None:
+        """Read the cluster's schema (and topology: the driver reads both at once) again now.
+
+        Rarely needed: the driver follows schema and topology changes itself. Useful after a
+        schema change made with ``max_schema_agreement_wait=0`` or by another client, to see it
+        in ``metadata`` at once.
+
+        Raises:
+            OperationTimedOut: after ``timeout`` seconds (default: ``request_timeout``).
+            NoHostAvailable: no node could be asked.
+            RuntimeError, ConnectionClosed: as ``metadata``.
+
+        Example::
+
+            await cluster.refresh_schema_metadata(timeout=10)
+        """
+        session = self._open_session("refresh_schema_metadata()")
+        await _native.refresh_metadata(session, timeout=timeout)
+
+    async def refresh_nodes(self, *, timeout: float | None = None) -> None:
+        """Read the cluster's topology (and schema: the driver reads both at once) again now.
+
+        Raises what ``refresh_schema_metadata()`` raises.
+
+        Example::
+
+            await cluster.refresh_nodes()
+        """
+        session = self._open_session("refresh_nodes()")
+        await _native.refresh_metadata(session, timeout=timeout)
+
+    def host_events(self) -> AsyncGenerator[HostEvent, None]:
+        """The changes of the cluster's nodes from now on: ``async for event in ...``.
+
+        Each event is a ``HostEvent`` whose ``kind`` is ``"added"``, ``"up"``, ``"down"`` or
+        ``"removed"``, with its ``host``. A node is up while the driver has at least one open
+        connection to it; the driver's view is compared with the previous one every 0.5 s. The
+        iteration ends when the cluster is shut down or all its sessions are closed; leave the
+        loop (or ``aclose()`` the iterator) to stop watching.
+
+        Raises:
+            RuntimeError, ConnectionClosed: as ``metadata``.
+
+        Example::
+
+            async for event in cluster.host_events():
+                print(event.kind, event.host.address)
+        """
+        return self._events(_native.host_events(self._open_session("host_events()")))
+
+    async def _events(self, stream: HostEvents) -> AsyncGenerator[HostEvent, None]:
+        try:
+            while True:
+                async for event in stream:
+                    yield event
+                stream.close()
+                # The watched session was closed: go on with another, if any is open.
+                try:
+                    stream = _native.host_events(self._open_session("host_events()"))
+                except (ConnectionClosed, RuntimeError):
+                    return
+        finally:
+            stream.close()
+
+    def register_listener(self, listener: Any) -> None:
+        """Call ``listener``'s ``on_add``, ``on_up``, ``on_down`` and ``on_remove`` with the
+        ``Host`` of each host event, on the event loop's thread (cassandra-driver's
+        ``HostStateListener``; subclass ``aiocql.policies.HostStateListener``).
+
+        Events from the first ``connect()`` (or from now, if connected) on; a method may be a
+        coroutine function, awaited before the next event. An exception in a method goes to the
+        event loop's exception handler, and the other listeners still run.
+
+        Raises:
+            TypeError: ``listener`` lacks one of the four methods.
+
+        Example::
+
+            class Printer(HostStateListener):
+                def on_down(self, host: Host) -> None:
+                    print("lost", host.address)
+
+            cluster.register_listener(Printer())
+        """
+        missing = [
+            m for m in _LISTENER_METHODS.values() if not callable(getattr(listener, m, None))
+        ]
+        if missing:
+            raise TypeError(
+                f"listener must have the methods on_add, on_up, on_down and on_remove "
+                f"(subclass aiocql.policies.HostStateListener); {listener!r} lacks "
+                f"{', '.join(missing)}"
+            )
+        if not any(known is listener for known in self._listeners):
+            self._listeners.append(listener)
+        self._start_dispatch()
+
+    def unregister_listener(self, listener: Any) -> None:
+        """Stop calling ``listener``.
+
+        Raises:
+            ValueError: ``listener`` is not registered.
+        """
+        for index, known in enumerate(self._listeners):
+            if known is listener:
+                del self._listeners[index]
+                break
+        else:
+            raise ValueError(f"listener {listener!r} is not registered")
+        if not self._listeners and self._dispatcher is not None:
+            self._dispatcher.cancel()
+            self._dispatcher = None
+
+    def _start_dispatch(self) -> None:
+        """Start calling the listeners, if there are any and a session to watch."""
+        if not self._listeners or self._closed:
+            return
+        if self._dispatcher is not None and not self._dispatcher.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+            events = self.host_events()
+        except (RuntimeError, ConnectionClosed):
+            return  # the next connect() starts it
+        self._dispatcher = loop.create_task(self._dispatch(events))
+
+    async def _dispatch(self, events: AsyncGenerator[HostEvent, None]) -> None:
+        loop = asyncio.get_running_loop()
+        async with contextlib.aclosing(events):
+            async for event in events:
+                method = _LISTENER_METHODS[event.kind]
+                for listener in list(self._listeners):
+                    try:
+                        result = getattr(listener, method)(event.host)
+                        if inspect.isawaitable(result):
+                            await result
+                    except Exception as exc:
+                        loop.call_exception_handler(
+                            {
+                                "message": f"aiocql: {listener!r}.{method} failed on {event!r}",
+                                "exception": exc,
+                            }
+                        )
 
     async def shutdown(self) -> None:
         """Close every session opened from this cluster. Idempotent; no sleeps."""
         self._closed = True
-        for session in list(self._sessions):
+        dispatcher, self._dispatcher = self._dispatcher, None
+        if dispatcher is not None:
+            dispatcher.cancel()
+            await asyncio.wait([dispatcher])
+        for session in list(self._sessions.values()):
             await session.close()
 
     async def close(self) -> None:

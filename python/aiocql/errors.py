@@ -29,6 +29,7 @@ errors are also :class:`TypeError` or :class:`ValueError`.
     ├── AuthenticationFailed
     ├── ServerError, ProtocolException, UnpreparedStatement
     ├── OperationTimedOut (also TimeoutError)   the client gave up waiting
+    │   └── SchemaAgreementTimeout         the nodes did not agree on the schema in time
     ├── NoHostAvailable                    no node could take the request
     ├── ConnectionException
     │   └── ConnectionClosed               the session or cluster was closed
@@ -69,6 +70,7 @@ __all__ = [
     "ReadTimeout",
     "RequestExecutionException",
     "RequestValidationException",
+    "SchemaAgreementTimeout",
     "ServerError",
     "SyntaxException",
     "Timeout",
@@ -251,6 +253,15 @@ class OperationTimedOut(DriverException, TimeoutError):
     """The client stopped waiting after the ``timeout`` of the call.
 
     The request may or may not have been applied on the server.
+    """
+
+
+class SchemaAgreementTimeout(OperationTimedOut):
+    """The nodes did not agree on one schema version in time.
+
+    Raised by a schema change (``CREATE``, ``ALTER``, ``DROP``) after ``max_schema_agreement_wait``
+    seconds, and by ``session.wait_for_schema_agreement()`` after its ``timeout``. A schema change
+    that raises it was applied by its coordinator: the other nodes had not all learnt it yet.
     """
 
 

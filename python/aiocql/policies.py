@@ -22,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Final
 
 from aiocql._native import (
@@ -31,6 +32,7 @@ from aiocql._native import (
     DowngradingConsistencyRetryPolicy,
     ExecutionProfile,
     FallthroughRetryPolicy,
+    Host,
     PercentileSpeculativeExecutionPolicy,
     RackAwareRoundRobinPolicy,
     RetryPolicy,
@@ -46,6 +48,7 @@ __all__ = [
     "DowngradingConsistencyRetryPolicy",
     "ExecutionProfile",
     "FallthroughRetryPolicy",
+    "HostStateListener",
     "PercentileSpeculativeExecutionPolicy",
     "RackAwareRoundRobinPolicy",
     "RetryPolicy",
@@ -55,3 +58,37 @@ __all__ = [
 
 #: The key of the profile that calls without ``execution_profile=`` use.
 EXEC_PROFILE_DEFAULT: Final = "default"
+
+
+class HostStateListener:
+    """What ``cluster.register_listener(listener)`` calls when a node changes (cassandra-driver's
+    ``HostStateListener``): override the methods you need; the others do nothing.
+
+    Each method gets the node's ``Host`` and runs on the event loop's thread. It may be a
+    coroutine function: it is awaited before the next event is handled. docs/cluster.md says
+    when each one is called.
+
+    Example::
+
+        class Alerts(HostStateListener):
+            def on_down(self, host: Host) -> None:
+                print("no connection to", host.address)
+
+        cluster.register_listener(Alerts())
+    """
+
+    def on_add(self, host: Host) -> Awaitable[None] | None:
+        """A node joined the cluster (the driver's view has a node it did not have)."""
+        return None
+
+    def on_up(self, host: Host) -> Awaitable[None] | None:
+        """The driver has an open connection to the node again (or for the first time)."""
+        return None
+
+    def on_down(self, host: Host) -> Awaitable[None] | None:
+        """The driver has no open connection to the node any more."""
+        return None
+
+    def on_remove(self, host: Host) -> Awaitable[None] | None:
+        """A node left the cluster (the driver's view no longer has it)."""
+        return None

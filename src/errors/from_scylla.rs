@@ -2,8 +2,8 @@
 
 use scylla::errors::{
     ConnectionError, ConnectionPoolError, ConnectionSetupRequestErrorKind, DbError, ExecutionError,
-    MetadataError, NewSessionError, PagerExecutionError, PrepareError, RequestAttemptError,
-    TracingError, UseKeyspaceError,
+    MetadataError, MetadataFetchErrorKind, NewSessionError, PagerExecutionError, PrepareError,
+    RequestAttemptError, SchemaAgreementError, TracingError, UseKeyspaceError,
 };
 
 use super::{BindError, DriverError, HostError};
@@ -73,6 +73,15 @@ impl From<ExecutionError> for DriverError {
                 timeout,
             },
             ExecutionError::UseKeyspaceError(e) => e.into(),
+            // The statement itself succeeded: only the wait for the other nodes ran out.
+            ExecutionError::SchemaAgreementError(SchemaAgreementError::Timeout(timeout)) => {
+                DriverError::SchemaAgreementTimeout {
+                    prefix: "the schema change was applied, but ",
+                    timeout,
+                }
+            }
+            ExecutionError::SchemaAgreementError(e) => e.into(),
+            ExecutionError::MetadataError(e) => e.into(),
             ExecutionError::BadQuery(e) => DriverError::Bind(BindError::arity(e.to_string())),
             other => DriverError::Connection(other.to_string()),
         }
@@ -125,6 +134,46 @@ impl From<UseKeyspaceError> for DriverError {
                 timeout,
             },
             other => DriverError::Connection(other.to_string()),
+        }
+    }
+}
+
+impl From<SchemaAgreementError> for DriverError {
+    fn from(err: SchemaAgreementError) -> Self {
+        match err {
+            SchemaAgreementError::Timeout(timeout) => DriverError::SchemaAgreementTimeout {
+                prefix: "",
+                timeout,
+            },
+            SchemaAgreementError::ConnectionPoolError(e) => e.into(),
+            SchemaAgreementError::RequestError(e) => e.into(),
+            SchemaAgreementError::PrepareError(e) => e.into(),
+            other => {
+                DriverError::Connection(format!("cannot read the nodes' schema versions: {other}"))
+            }
+        }
+    }
+}
+
+impl From<MetadataError> for DriverError {
+    fn from(err: MetadataError) -> Self {
+        match err {
+            MetadataError::ConnectionPoolError(e) => DriverError::NoHostAvailable {
+                message: format!("cannot read the cluster's metadata: no control connection: {e}"),
+                errors: Vec::new(),
+            },
+            MetadataError::FetchError(fetch) => match fetch.error {
+                MetadataFetchErrorKind::PrepareError(e) => e.into(),
+                MetadataFetchErrorKind::NextRowError(e) => DriverError::Connection(format!(
+                    "cannot read the cluster's metadata from {}: {e}",
+                    fetch.table
+                )),
+                other => DriverError::Protocol(format!(
+                    "cannot read the cluster's metadata from {}: {other}",
+                    fetch.table
+                )),
+            },
+            other => DriverError::Protocol(format!("cannot read the cluster's metadata: {other}")),
         }
     }
 }
@@ -198,5 +247,27 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_schema_change_whose_agreement_timed_out_says_it_was_applied() {
+        let timeout = std::time::Duration::from_secs(10);
+        let after_ddl = DriverError::from(ExecutionError::SchemaAgreementError(
+            SchemaAgreementError::Timeout(timeout),
+        ));
+        assert!(matches!(
+            after_ddl,
+            DriverError::SchemaAgreementTimeout { .. }
+        ));
+        assert_eq!(
+            after_ddl.to_string(),
+            "the schema change was applied, but the nodes did not agree on one schema version \
+             within 10.000 s"
+        );
+        let waiting = DriverError::from(SchemaAgreementError::Timeout(timeout));
+        assert_eq!(
+            waiting.to_string(),
+            "the nodes did not agree on one schema version within 10.000 s"
+        );
     }
 }

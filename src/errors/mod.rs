@@ -37,6 +37,14 @@ pub(crate) enum DriverError {
         timeout: Duration,
     },
 
+    /// The nodes did not agree on one schema version within `timeout`; `prefix` says what
+    /// happened before (a schema change was applied), or is empty.
+    #[error("{prefix}the nodes did not agree on one schema version within {:.3} s", timeout.as_secs_f64())]
+    SchemaAgreementTimeout {
+        prefix: &'static str,
+        timeout: Duration,
+    },
+
     /// The session or cluster was closed before or while the call ran.
     #[error("{0}")]
     Closed(&'static str),

@@ -186,6 +186,9 @@ impl DriverError {
             e @ DriverError::OperationTimedOut { .. } => {
                 instantiate(py, "OperationTimedOut", &e.to_string(), no_fields)
             }
+            e @ DriverError::SchemaAgreementTimeout { .. } => {
+                instantiate(py, "SchemaAgreementTimeout", &e.to_string(), no_fields)
+            }
             DriverError::Closed(what) => instantiate(py, "ConnectionClosed", what, no_fields),
             DriverError::Connection(message) => {
                 instantiate(py, "ConnectionException", &message, no_fields)

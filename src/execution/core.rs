@@ -15,6 +15,7 @@ use super::prepared_cache::{CacheKey, PreparedCache};
 use super::profiles::{ProfileRuntime, Routing, SessionProfiles};
 use crate::errors::{DriverError, DriverResult};
 use crate::interop::sync::{lock, read, write};
+use crate::metadata::schema::SchemaCache;
 use crate::results::context::ResultContext;
 
 /// The stored `default_timeout` meaning "no limit".
@@ -37,6 +38,8 @@ pub(crate) struct SessionCore {
     row_factory: RwLock<Option<Arc<Py<PyAny>>>>,
     profiles: SessionProfiles,
     speculation: Arc<SpeculationCounter>,
+    /// The schema copied for `cluster.metadata`, kept until the crate's state changes.
+    schema: SchemaCache,
 }
 
 impl SessionCore {
@@ -56,6 +59,7 @@ impl SessionCore {
             row_factory: RwLock::new(default.row_factory.clone()),
             profiles,
             speculation: Arc::new(SpeculationCounter::default()),
+            schema: SchemaCache::default(),
         }
     }
 
@@ -99,6 +103,11 @@ impl SessionCore {
     /// Marks the session closed and hands back the driver session, to be dropped off the loop.
     pub(crate) fn close(&self) -> Option<Arc<ScyllaSession>> {
         write(&self.session).take()
+    }
+
+    /// The copy of the schema `cluster.metadata` reads.
+    pub(crate) fn schema_cache(&self) -> &SchemaCache {
+        &self.schema
     }
 
     pub(crate) fn is_closed(&self) -> bool {

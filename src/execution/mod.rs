@@ -3,13 +3,16 @@
 //! pager, stream producer, batch and connect built on them.
 //!
 //! Modules, lowest first: `prepared_cache`, `core`, `deadline`, `request`, `prepare`, `pager`,
-//! `resolve`, `stream`, `batch`, `connect`.
+//! `resolve`, `stream`, `batch`, `connect`; `metadata` (snapshots, refresh, schema agreement)
+//! and `host_events` (the producer of host events).
 
 pub(crate) mod batch;
 pub(crate) mod connect;
 pub(crate) mod core;
 pub(crate) mod deadline;
+pub(crate) mod host_events;
 pub(crate) mod hosts;
+pub(crate) mod metadata;
 pub(crate) mod metrics;
 pub(crate) mod pager;
 pub(crate) mod prepare;

@@ -10,6 +10,7 @@ use std::ops::Range;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use scylla::frame::response::result::ColumnSpec;
 use scylla::serialize::row::{RowSerializationContext, SerializeRow};
 use scylla::serialize::writers::RowWriter;
 use scylla::serialize::SerializationError;
@@ -154,7 +155,15 @@ pub(crate) fn serialize_parameters(
     prepared: &ScyllaPrepared,
     parameters: Option<&Bound<'_, PyAny>>,
 ) -> Result<SerializedCells, BindError> {
-    let specs = prepared.get_variable_col_specs();
+    serialize_values(prepared.get_variable_col_specs().as_slice(), parameters)
+}
+
+/// Converts `parameters` to wire format for the columns `specs` (bind markers, or the columns
+/// of a partition key).
+pub(crate) fn serialize_values(
+    specs: &[ColumnSpec<'_>],
+    parameters: Option<&Bound<'_, PyAny>>,
+) -> Result<SerializedCells, BindError> {
     let marker_names = || {
         specs
             .iter()
@@ -239,6 +248,11 @@ pub(crate) fn serialize_parameters(
 }
 
 impl SerializedCells {
+    /// Whether any value is `None` or `UNSET_VALUE`.
+    pub(crate) fn has_missing(&self) -> bool {
+        self.cells.iter().any(|c| !matches!(c, Cell::Value(_)))
+    }
+
     /// No values, for a batch statement without bind markers.
     pub(crate) fn empty() -> Self {
         SerializedCells {

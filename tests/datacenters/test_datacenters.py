@@ -187,3 +187,27 @@ async def test_remote_datacenters_are_used_only_when_allowed_and_the_local_node_
         # Each session reconnects to the restarted node on its own schedule.
         await until_coordinated_by(stays, read, nodes["dc2"][0])
         await until_coordinated_by(moves, read, nodes["dc2"][0])
+
+
+async def test_metadata_gives_each_host_its_datacenter_and_rack(
+    contact_points: list[str], nodes: dict[str, list[str]], table: str
+) -> None:
+    async with AsyncCluster(contact_points) as cluster:
+        session = await cluster.connect()  # kept open: the metadata is read through it
+        meta = cluster.metadata
+        placement = {host.endpoint: (host.datacenter, host.rack) for host in meta.all_hosts()}
+        (node1, node2), (node3,) = nodes["dc1"], nodes["dc2"]
+        assert placement == {
+            node1: ("dc1", "rack1"),
+            node2: ("dc1", "rack2"),
+            node3: ("dc2", "rack1"),
+        }
+        assert all(host.is_up for host in meta.all_hosts())
+        keyspace = meta.keyspaces[KEYSPACE]
+        assert keyspace.replication_strategy == "NetworkTopologyStrategy"
+        assert keyspace.replication_options == {"dc1": 2, "dc2": 1}
+        # Two replicas in dc1, which has two nodes, and one in dc2: every node holds every key.
+        for key in KEYS:
+            replicas = meta.get_replicas(KEYSPACE, [key], table=table.split(".")[1])
+            assert sorted(h.endpoint for h in replicas) == sorted(placement)
+        assert not session.is_closed

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNNABLE_DOCS = ["docs/configuration.md"]
+RUNNABLE_DOCS = ["docs/configuration.md", "docs/cluster.md"]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 

@@ -33,6 +33,7 @@ def test_every_error_derives_from_driver_exception() -> None:
         (errors.InvalidRequest, errors.RequestValidationException),
         (errors.AlreadyExists, errors.ConfigurationException),
         (errors.OperationTimedOut, TimeoutError),
+        (errors.SchemaAgreementTimeout, errors.OperationTimedOut),
         (errors.ConnectionClosed, errors.ConnectionException),
         (errors.ConfigurationError, ValueError),
         (errors.ParameterTypeError, TypeError),
