@@ -76,14 +76,18 @@ struct TlsSettings {
     versions: &'static [&'static SupportedProtocolVersion],
 }
 
-/// `ssl_options[key]` as a path string, None when absent or None.
-fn path_option(options: &Bound<'_, PyDict>, key: &str) -> DriverResult<Option<String>> {
-    let Some(value) = options
+/// `ssl_options[key]`, None when absent or None.
+fn given<'py>(options: &Bound<'py, PyDict>, key: &str) -> Option<Bound<'py, PyAny>> {
+    options
         .get_item(key)
         .ok()
         .flatten()
         .filter(|v| !v.is_none())
-    else {
+}
+
+/// `ssl_options[key]` as a path string, None when absent or None.
+fn path_option(options: &Bound<'_, PyDict>, key: &str) -> DriverResult<Option<String>> {
+    let Some(value) = given(options, key) else {
         return Ok(None);
     };
     if let Ok(text) = value.cast::<PyString>() {
@@ -102,22 +106,15 @@ fn path_option(options: &Bound<'_, PyDict>, key: &str) -> DriverResult<Option<St
         })
 }
 
+/// `ssl_options[key]` as one of the `ssl` module's int constants, None when absent or None.
 fn int_option(options: &Bound<'_, PyDict>, key: &str) -> DriverResult<Option<i64>> {
-    let Some(value) = options
-        .get_item(key)
-        .ok()
-        .flatten()
-        .filter(|v| !v.is_none())
-    else {
+    let Some(value) = given(options, key) else {
         return Ok(None);
     };
-    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
-        return Err(invalid(format!(
-            "ssl_options['{key}'] must be one of the ssl module's constants, got {}",
-            repr(&value)
-        )));
-    }
-    value.extract::<i64>().map(Some).map_err(|_| {
+    let number = (!value.is_instance_of::<PyBool>() && value.is_instance_of::<PyInt>())
+        .then(|| value.extract::<i64>().ok())
+        .flatten();
+    number.map(Some).ok_or_else(|| {
         invalid(format!(
             "ssl_options['{key}'] must be one of the ssl module's constants, got {}",
             repr(&value)
@@ -155,7 +152,7 @@ impl TlsSettings {
                 )))
             }
         };
-        let check_hostname = match options.get_item("check_hostname").ok().flatten() {
+        let check_hostname = match given(options, "check_hostname") {
             None => verify,
             Some(value) if value.is_instance_of::<PyBool>() => value.is_truthy().unwrap_or(true),
             Some(value) => {
@@ -165,11 +162,7 @@ impl TlsSettings {
                 )))
             }
         };
-        let server_hostname = options
-            .get_item("server_hostname")
-            .ok()
-            .flatten()
-            .filter(|v| !v.is_none())
+        let server_hostname = given(options, "server_hostname")
             .map(|v| {
                 v.extract::<String>().map_err(|_| {
                     invalid(format!(
