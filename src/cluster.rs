@@ -35,8 +35,9 @@ pub(crate) fn connect(
         let settings = config.get();
         let result = open_session(settings, keyspace, limit).await;
         let (cache_size, user_types) = (settings.prepared_cache_size(), settings.user_types());
-        completer(result, move |py, (session, profiles)| {
+        completer(result, move |py, (session, profiles, versions)| {
             let core = SessionCore::new(session, profiles, cache_size, user_types);
+            core.set_release_versions(versions);
             Ok(Py::new(py, Session::new(core))?.into_any())
         })
     }))

@@ -231,7 +231,8 @@ class AsyncCluster:
         return _native.cluster_metadata(self._open_session("cluster.metadata"))
 
     async def refresh_schema_metadata(self, *, timeout: float | None = None) -> None:
-        """Read the cluster's schema (and topology: the driver reads both at once) again now.
+        """Read the cluster's schema (and topology: the driver reads both at once), and the
+        nodes' release versions, again now.
 
         Rarely needed: the driver follows schema and topology changes itself. Useful after a
         schema change made with ``max_schema_agreement_wait=0`` or by another client, to see it
@@ -250,7 +251,8 @@ class AsyncCluster:
         await _native.refresh_metadata(session, timeout=timeout)
 
     async def refresh_nodes(self, *, timeout: float | None = None) -> None:
-        """Read the cluster's topology (and schema: the driver reads both at once) again now.
+        """Read the cluster's topology (and schema: the driver reads both at once), and the
+        nodes' release versions, again now.
 
         Raises what ``refresh_schema_metadata()`` raises.
 

@@ -4,9 +4,11 @@ use std::time::Duration;
 
 use scylla::client::session::Session as ScyllaSession;
 
+use super::metadata::read_release_versions;
 use super::profiles::{provisional_default, resolve, SessionProfiles};
 use crate::config::cluster::ClusterConfig;
 use crate::errors::{DriverError, DriverResult, HostError};
+use crate::metadata::hosts::ReleaseVersions;
 
 /// Resolves the contact points, connects the pools, optionally `USE`s `keyspace` (validated,
 /// and whether it is case-sensitive) and makes the session's execution profiles;
@@ -16,7 +18,7 @@ pub(crate) async fn connect(
     config: &ClusterConfig,
     keyspace: Option<(String, bool)>,
     deadline: Duration,
-) -> DriverResult<(ScyllaSession, SessionProfiles)> {
+) -> DriverResult<(ScyllaSession, SessionProfiles, ReleaseVersions)> {
     let contact_points = config.contact_point_list();
     let default_profile = provisional_default(config.profiles());
     let builder = config.session_builder(keyspace, deadline, default_profile.clone());
@@ -46,10 +48,21 @@ pub(crate) async fn connect(
     // deadline bounds it.
     let left = deadline.saturating_sub(began.elapsed());
     let resolving = resolve(&session, config.profiles(), contact_points, default_profile);
-    match tokio::time::timeout(left, resolving).await {
-        Ok(profiles) => Ok((session, profiles?)),
-        Err(_) => Err(timed_out(
-            "the contact points' datacenter (the local one) was not known",
-        )),
-    }
+    let profiles = match tokio::time::timeout(left, resolving).await {
+        Ok(profiles) => profiles?,
+        Err(_) => {
+            return Err(timed_out(
+                "the contact points' datacenter (the local one) was not known",
+            ))
+        }
+    };
+    // Informational (Host.release_version): a failure leaves the versions unknown rather than
+    // failing connect(); refresh_nodes() reads them again and reports what fails.
+    let left = deadline.saturating_sub(began.elapsed());
+    let versions = tokio::time::timeout(left, read_release_versions(&session))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    Ok((session, profiles, versions))
 }

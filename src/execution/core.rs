@@ -15,6 +15,7 @@ use super::prepared_cache::{CacheKey, PreparedCache};
 use super::profiles::{ProfileRuntime, Routing, SessionProfiles};
 use crate::errors::{DriverError, DriverResult};
 use crate::interop::sync::{lock, read, write};
+use crate::metadata::hosts::ReleaseVersions;
 use crate::metadata::schema::SchemaCache;
 use crate::results::context::ResultContext;
 
@@ -40,6 +41,8 @@ pub(crate) struct SessionCore {
     speculation: Arc<SpeculationCounter>,
     /// The schema copied for `cluster.metadata`, kept until the crate's state changes.
     schema: SchemaCache,
+    /// The nodes' release versions, read at connect and by each refresh.
+    release_versions: RwLock<Arc<ReleaseVersions>>,
 }
 
 impl SessionCore {
@@ -60,6 +63,7 @@ impl SessionCore {
             profiles,
             speculation: Arc::new(SpeculationCounter::default()),
             schema: SchemaCache::default(),
+            release_versions: RwLock::default(),
         }
     }
 
@@ -106,6 +110,15 @@ impl SessionCore {
     }
 
     /// The copy of the schema `cluster.metadata` reads.
+    /// The nodes' release versions, as last read.
+    pub(crate) fn release_versions(&self) -> Arc<ReleaseVersions> {
+        read(&self.release_versions).clone()
+    }
+
+    pub(crate) fn set_release_versions(&self, versions: ReleaseVersions) {
+        *write(&self.release_versions) = Arc::new(versions);
+    }
+
     pub(crate) fn schema_cache(&self) -> &SchemaCache {
         &self.schema
     }

@@ -28,7 +28,7 @@ const BUFFER: usize = 256;
 
 /// Host events of `core`'s session from now on. `ConnectionClosed` if it is closed.
 pub(crate) fn watch(core: &Arc<SessionCore>) -> Result<HostEvents, pyo3::PyErr> {
-    let baseline = hosts(&core.live()?.get_cluster_state());
+    let baseline = hosts(&core.live()?.get_cluster_state(), &core.release_versions());
     let (sender, receiver) = mpsc::channel(BUFFER);
     // Not counted as a request in flight: it runs as long as someone listens.
     let task = runtime::handle()?.spawn(run(Arc::downgrade(core), sender, baseline));
@@ -41,7 +41,7 @@ fn current(core: &Weak<SessionCore>) -> Result<Vec<HostInfo>, DriverError> {
         .upgrade()
         .ok_or(DriverError::Closed("Session is closed"))?;
     let state = core.live()?.get_cluster_state();
-    Ok(hosts(&state))
+    Ok(hosts(&state, &core.release_versions()))
 }
 
 async fn run(core: Weak<SessionCore>, sender: Sender<HostChange>, mut known: Vec<HostInfo>) {

@@ -5,15 +5,19 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use scylla::client::session::Session as ScyllaSession;
 use scylla::cluster::ClusterState;
 use scylla::errors::SchemaAgreementError;
+use scylla::policies::load_balancing::{NodeIdentifier, SingleTargetLoadBalancingPolicy};
+use scylla::statement::unprepared::Statement;
+use uuid::Uuid;
 
 use super::core::SessionCore;
 use super::deadline::with_timeout;
 use super::request::request;
 use crate::bridge::{completer, PendingRequest, Work};
 use crate::errors::{DriverError, DriverResult};
-use crate::metadata::hosts::py_uuid;
+use crate::metadata::hosts::{py_uuid, ReleaseVersions};
 use crate::metadata::snapshot::{ClusterView, Metadata};
 
 /// A session's current view of the cluster, for a snapshot's `get_replicas`. Weak: a snapshot
@@ -28,6 +32,47 @@ impl ClusterView for SessionView {
             .ok_or(DriverError::Closed("Session is closed"))?;
         Ok(core.live()?.get_cluster_state())
     }
+
+    fn release_versions(&self) -> Arc<ReleaseVersions> {
+        self.0
+            .upgrade()
+            .map(|core| core.release_versions())
+            .unwrap_or_default()
+    }
+}
+
+/// The release version of every node the cluster knows, from one connected node's
+/// `system.local` (its own) and `system.peers` (the others'), both sent to that node.
+pub(crate) async fn read_release_versions(
+    session: &ScyllaSession,
+) -> DriverResult<ReleaseVersions> {
+    let state = session.get_cluster_state();
+    let mut versions = ReleaseVersions::new();
+    let Some(node) = state.get_nodes_info().iter().find(|n| n.is_connected()) else {
+        return Ok(versions);
+    };
+    let target = SingleTargetLoadBalancingPolicy::new(NodeIdentifier::Node(node.clone()), None);
+    for table in ["system.local", "system.peers"] {
+        let mut statement = Statement::new(format!("SELECT host_id, release_version FROM {table}"));
+        statement.set_load_balancing_policy(Some(target.clone()));
+        statement.set_is_idempotent(true);
+        let undecodable = |e: &dyn std::fmt::Display| {
+            DriverError::Protocol(format!(
+                "{table}: unexpected host_id or release_version: {e}"
+            ))
+        };
+        let result = session.query_unpaged(statement, ()).await?;
+        let rows = result.into_rows_result().map_err(|e| undecodable(&e))?;
+        for row in rows
+            .rows::<(Option<Uuid>, Option<String>)>()
+            .map_err(|e| undecodable(&e))?
+        {
+            if let (Some(id), Some(version)) = row.map_err(|e| undecodable(&e))? {
+                versions.insert(id, version);
+            }
+        }
+    }
+    Ok(versions)
 }
 
 /// A snapshot of the driver's view of the cluster; `ConnectionClosed` once the session is
@@ -41,10 +86,15 @@ pub(crate) fn snapshot(core: &Arc<SessionCore>) -> DriverResult<Metadata> {
 
 /// Reads the cluster's topology and schema again now, within `timeout`.
 pub(crate) fn refresh(core: &Arc<SessionCore>, timeout: Option<Duration>) -> PendingRequest {
-    request(core, move |_py, _core, session| {
+    request(core, move |_py, core, session| {
         Ok(Box::pin(async move {
             let result = with_timeout(timeout, "metadata refresh", async {
-                session.refresh_metadata().await.map_err(DriverError::from)
+                session
+                    .refresh_metadata()
+                    .await
+                    .map_err(DriverError::from)?;
+                core.set_release_versions(read_release_versions(&session).await?);
+                Ok(())
             })
             .await;
             completer(result, |py, ()| Ok(py.None()))

@@ -16,6 +16,10 @@ use uuid::Uuid;
 
 use crate::interop::imports;
 
+/// The release version of each node (by host id), as the nodes' `system.local` and
+/// `system.peers` give it: the crate's view of the nodes does not hold it.
+pub(crate) type ReleaseVersions = HashMap<Uuid, String>;
+
 /// What is known of one node at one moment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct HostInfo {
@@ -25,26 +29,28 @@ pub(crate) struct HostInfo {
     pub rack: Option<String>,
     /// Whether the driver had at least one open connection to the node.
     pub is_up: bool,
+    pub release_version: Option<String>,
 }
 
 impl HostInfo {
-    pub(crate) fn of(node: &Node) -> Self {
+    pub(crate) fn of(node: &Node, versions: &ReleaseVersions) -> Self {
         HostInfo {
             host_id: node.host_id,
             address: SocketAddr::new(node.address.ip(), node.address.port()),
             datacenter: node.datacenter.clone(),
             rack: node.rack.clone(),
             is_up: node.is_connected(),
+            release_version: versions.get(&node.host_id).cloned(),
         }
     }
 }
 
 /// Every node `state` knows, in address order.
-pub(crate) fn hosts(state: &ClusterState) -> Vec<HostInfo> {
+pub(crate) fn hosts(state: &ClusterState, versions: &ReleaseVersions) -> Vec<HostInfo> {
     let mut hosts: Vec<HostInfo> = state
         .get_nodes_info()
         .iter()
-        .map(|n| HostInfo::of(n))
+        .map(|n| HostInfo::of(n, versions))
         .collect();
     hosts.sort_by_key(|h| (h.address, h.host_id));
     hosts
@@ -117,6 +123,14 @@ impl Host {
     #[getter]
     fn is_up(&self) -> bool {
         self.info.is_up
+    }
+
+    /// The Cassandra (or ScyllaDB) version the node runs (``"5.0.9"``), as the nodes reported it
+    /// at ``connect()`` or the last ``refresh_nodes()``/``refresh_schema_metadata()``; ``None``
+    /// for a node that joined since, or when it could not be read at ``connect()``.
+    #[getter]
+    fn release_version(&self) -> Option<&str> {
+        self.info.release_version.as_deref()
     }
 
     fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> Py<PyAny> {
@@ -271,6 +285,7 @@ mod tests {
             datacenter: Some("dc1".into()),
             rack: Some("r1".into()),
             is_up,
+            release_version: Some("5.0.9".into()),
         }
     }
 

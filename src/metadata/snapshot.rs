@@ -15,7 +15,7 @@ use scylla::routing::partitioner::{Murmur3Partitioner, Partitioner};
 use scylla::routing::Token;
 use uuid::Uuid;
 
-use super::hosts::{hosts, Host, HostInfo};
+use super::hosts::{hosts, Host, HostInfo, ReleaseVersions};
 use super::schema::{KeyspaceMetadata, Schema};
 use crate::errors::{type_error, value_error, DriverResult};
 use crate::interop::imports;
@@ -26,6 +26,8 @@ use crate::statement::bind::serialize_values;
 pub(crate) trait ClusterView: Send + Sync {
     /// The driver's current state; `ConnectionClosed` once the session is closed.
     fn current(&self) -> DriverResult<Arc<ClusterState>>;
+    /// The nodes' release versions, as last read.
+    fn release_versions(&self) -> Arc<ReleaseVersions>;
 }
 
 /// The cluster as the driver saw it when ``cluster.metadata`` was read: its hosts, keyspaces
@@ -49,7 +51,7 @@ impl Metadata {
         schema: Arc<Schema>,
         view: Arc<dyn ClusterView>,
     ) -> Self {
-        let hosts = hosts(state);
+        let hosts = hosts(state, &view.release_versions());
         let by_id: HashMap<Uuid, &HostInfo> = hosts.iter().map(|h| (h.host_id, h)).collect();
         let ring = state
             .replica_locator()
@@ -93,11 +95,18 @@ fn keyspace_names(state: &ClusterState) -> String {
 }
 
 /// The replicas of `token` in `keyspace` (and `table`, for keyspaces with tablets).
-fn replicas(state: &ClusterState, keyspace: &str, table: Option<&str>, token: Token) -> Vec<Host> {
+fn replicas(
+    view: &dyn ClusterView,
+    state: &ClusterState,
+    keyspace: &str,
+    table: Option<&str>,
+    token: Token,
+) -> Vec<Host> {
+    let versions = view.release_versions();
     state
         .get_token_endpoints(keyspace, table.unwrap_or(""), token)
         .iter()
-        .map(|(node, _shard)| Host::new(HostInfo::of(node)))
+        .map(|(node, _shard)| Host::new(HostInfo::of(node, &versions)))
         .collect()
 }
 
@@ -289,7 +298,7 @@ impl Metadata {
                 )))
             }
         };
-        Ok(replicas(&state, keyspace, table, token))
+        Ok(replicas(&*self.view, &state, keyspace, table, token))
     }
 
     fn __repr__(&self) -> String {
@@ -340,7 +349,13 @@ impl TokenMap {
     fn get_replicas(&self, keyspace: &str, token: i64, table: Option<&str>) -> PyResult<Vec<Host>> {
         let state = self.view.current()?;
         known_keyspace(&state, keyspace)?;
-        Ok(replicas(&state, keyspace, table, Token::new(token)))
+        Ok(replicas(
+            &*self.view,
+            &state,
+            keyspace,
+            table,
+            Token::new(token),
+        ))
     }
 
     fn __len__(&self) -> usize {

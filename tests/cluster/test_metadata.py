@@ -50,6 +50,7 @@ class NodeView:
     datacenter: str
     rack: str
     tokens: list[int]
+    release_version: str
 
 
 async def own_views(session: AsyncSession) -> dict[str, NodeView]:
@@ -57,7 +58,8 @@ async def own_views(session: AsyncSession) -> dict[str, NodeView]:
     views: dict[str, NodeView] = {}
     for _ in range(200):
         rs = await session.execute(
-            "SELECT host_id, data_center, rack, tokens FROM system.local", timeout=30
+            "SELECT host_id, data_center, rack, tokens, release_version FROM system.local",
+            timeout=30,
         )
         row = rs.one()
         assert rs.coordinator is not None
@@ -67,6 +69,7 @@ async def own_views(session: AsyncSession) -> dict[str, NodeView]:
             row.data_center,
             row.rack,
             sorted(int(t) for t in row.tokens),
+            row.release_version,
         )
         if len(views) == 3:
             break
@@ -116,10 +119,12 @@ async def test_every_host_with_its_datacenter_rack_and_state(
     assert sorted(hosts) == sorted(three_nodes.contact_points())
     for endpoint, view in views.items():
         host = hosts[endpoint]
-        assert (host.host_id, host.datacenter, host.rack) == (
+        # One node told the driver every node's release version (system.local and peers).
+        assert (host.host_id, host.datacenter, host.rack, host.release_version) == (
             view.host_id,
             view.datacenter,
             view.rack,
+            view.release_version,
         )
         assert host.is_up, host
         assert meta.get_host_by_host_id(host.host_id) == host

@@ -70,7 +70,8 @@ async def test_the_node_is_the_clusters_one_host(
 ) -> None:
     local = (
         await session.execute(
-            "SELECT host_id, data_center, rack, tokens, cluster_name, rpc_address FROM system.local"
+            "SELECT host_id, data_center, rack, tokens, cluster_name, rpc_address, release_version "
+            "FROM system.local"
         )
     ).one()
     meta = cluster.metadata
@@ -82,6 +83,7 @@ async def test_the_node_is_the_clusters_one_host(
     assert (host.datacenter, host.rack) == (local.data_center, local.rack)
     assert host.host_id == local.host_id
     assert host.is_up
+    assert host.release_version == local.release_version
     assert meta.cluster_name == local.cluster_name
 
     assert meta.get_host(host.address) == host
