@@ -5,19 +5,16 @@ each refused, within the connect timeout, with an error that says why."""
 from __future__ import annotations
 
 import ssl
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from aiocql import AsyncCluster, NoHostAvailable
+from aiocql import AsyncCluster
 from aiocql.testing import CassandraCluster
 
-from .conftest import profile_check
-
-CONNECT_TIMEOUT = 10.0
+from .conftest import CONNECT_TIMEOUT, profile_check, refusal
 
 
 @pytest.fixture(scope="module")
@@ -33,19 +30,6 @@ async def tls_of_connections(contact_points: list[str], ssl_options: Any) -> set
             "SELECT ssl_enabled, ssl_protocol, driver_name FROM system_views.clients"
         )
         return {(row.ssl_enabled, row.ssl_protocol) for row in rs}
-
-
-async def refusal(contact_points: list[str], ssl_options: Any) -> tuple[str, float]:
-    """Connect, expecting NoHostAvailable: the host's error text and how long it took."""
-    began = time.monotonic()
-    with pytest.raises(NoHostAvailable) as info:
-        async with AsyncCluster(
-            contact_points, ssl_options=ssl_options, connect_timeout=CONNECT_TIMEOUT
-        ) as cluster:
-            await cluster.connect()
-    elapsed = time.monotonic() - began
-    assert set(info.value.errors) == set(contact_points)
-    return str(info.value.errors[contact_points[0]]), elapsed
 
 
 async def test_the_right_ca_connects_over_tls_13(
