@@ -40,6 +40,8 @@ from aiocql.cluster import AsyncCluster
 from aiocql.concurrent import ExecutionResult
 from aiocql.errors import (
     AlreadyExists,
+    AsyncCassandraError,
+    AuthenticationError,
     AuthenticationFailed,
     ConfigurationError,
     ConfigurationException,
@@ -58,6 +60,7 @@ from aiocql.errors import (
     ParameterValueError,
     ProtocolError,
     ProtocolException,
+    QueryError,
     QueryExhausted,
     ReadFailure,
     ReadTimeout,
@@ -72,10 +75,25 @@ from aiocql.errors import (
     Unauthorized,
     Unavailable,
     UnpreparedStatement,
+    UnsupportedOperation,
     WriteFailure,
     WriteTimeout,
 )
-from aiocql.policies import EXEC_PROFILE_DEFAULT, ExecutionProfile, HostStateListener
+from aiocql.errors import ConnectionError as ConnectionError
+from aiocql.errors import TimeoutError as TimeoutError
+from aiocql.policies import (
+    EXEC_PROFILE_DEFAULT,
+    AsyncRetryPolicy,
+    ExecutionProfile,
+    HostStateListener,
+)
+from aiocql.query import (
+    ValueSequence,
+    dict_factory,
+    named_tuple_factory,
+    ordered_dict_factory,
+    tuple_factory,
+)
 from aiocql.statement import BatchStatement, BatchType, ConsistencyLevel, SimpleStatement
 from aiocql.streaming import StreamConfig, create_streaming_statement
 from aiocql.types import EMPTY, UNSET_VALUE, CqlDate, CqlTimestamp, Duration, UserType
@@ -92,11 +110,14 @@ __all__ = [
     "EXEC_PROFILE_DEFAULT",
     "UNSET_VALUE",
     "AlreadyExists",
+    "AsyncCassandraError",
     "AsyncCassandraSession",
     "AsyncCluster",
     "AsyncResultSet",
+    "AsyncRetryPolicy",
     "AsyncSession",
     "AsyncStreamingResultSet",
+    "AuthenticationError",
     "AuthenticationFailed",
     "BatchStatement",
     "BatchType",
@@ -129,6 +150,7 @@ __all__ = [
     "PreparedStatement",
     "ProtocolError",
     "ProtocolException",
+    "QueryError",
     "QueryExhausted",
     "ReadFailure",
     "ReadTimeout",
@@ -147,9 +169,15 @@ __all__ = [
     "Unauthorized",
     "Unavailable",
     "UnpreparedStatement",
+    "UnsupportedOperation",
     "UserType",
+    "ValueSequence",
     "WriteFailure",
     "WriteTimeout",
     "create_streaming_statement",
+    "dict_factory",
     "errors",
+    "named_tuple_factory",
+    "ordered_dict_factory",
+    "tuple_factory",
 ]

@@ -26,27 +26,42 @@ errors are also :class:`TypeError` or :class:`ValueError`.
     │   ├── Unauthorized
     │   └── ConfigurationException
     │       └── AlreadyExists
-    ├── AuthenticationFailed
     ├── ServerError, ProtocolException, UnpreparedStatement
-    ├── OperationTimedOut (also TimeoutError)   the client gave up waiting
-    │   └── SchemaAgreementTimeout         the nodes did not agree on the schema in time
-    ├── NoHostAvailable                    no node could take the request
-    ├── ConnectionException
-    │   └── ConnectionClosed               the session or cluster was closed
-    ├── ConfigurationError (also ValueError)   invalid client settings
-    ├── ProtocolError                      undecodable data from the server
-    ├── QueryExhausted                     fetch_next_page() after the last page
-    └── ParameterError                     a value does not fit its bind marker; nothing was sent
-        ├── ParameterTypeError (also TypeError)
-        └── ParameterValueError (also ValueError)
+    ├── AsyncCassandraError                async-cassandra's base of client-side errors
+    │   ├── TimeoutError (also builtins.TimeoutError and asyncio.TimeoutError)
+    │   │   └── OperationTimedOut          the client gave up waiting
+    │   │       └── SchemaAgreementTimeout the nodes did not agree on the schema in time
+    │   ├── ConnectionError                async-cassandra's name (not the builtin)
+    │   │   ├── NoHostAvailable            no node could take the request
+    │   │   └── ConnectionException
+    │   │       └── ConnectionClosed       the session or cluster was closed
+    │   ├── AuthenticationError
+    │   │   └── AuthenticationFailed       the credentials were refused
+    │   ├── ConfigurationError (also ValueError)   invalid client settings
+    │   └── QueryError                     async-cassandra's name for client-side query errors
+    │       ├── ProtocolError              undecodable data from the server
+    │       ├── QueryExhausted             fetch_next_page() after the last page
+    │       ├── TraceUnavailable           a trace that cannot be read yet
+    │       └── ParameterError             a value does not fit its bind marker; nothing was sent
+    │           ├── ParameterTypeError (also TypeError)
+    │           └── ParameterValueError (also ValueError)
+    └── UnsupportedOperation               an argument aiocql cannot honour
+
+``ConnectionError`` and ``TimeoutError`` (async-cassandra's names) are attributes of this module
+and of :mod:`aiocql.exceptions`, but not in ``__all__``: a star import would hide the builtins.
 """
 
 from __future__ import annotations
 
+import asyncio
+import builtins
+import sys
 from typing import Any
 
 __all__ = [
     "AlreadyExists",
+    "AsyncCassandraError",
+    "AuthenticationError",
     "AuthenticationFailed",
     "ConfigurationError",
     "ConfigurationException",
@@ -65,6 +80,7 @@ __all__ = [
     "ParameterValueError",
     "ProtocolError",
     "ProtocolException",
+    "QueryError",
     "QueryExhausted",
     "ReadFailure",
     "ReadTimeout",
@@ -79,6 +95,7 @@ __all__ = [
     "Unauthorized",
     "Unavailable",
     "UnpreparedStatement",
+    "UnsupportedOperation",
     "WriteFailure",
     "WriteTimeout",
 ]
@@ -230,7 +247,41 @@ class AlreadyExists(ConfigurationException):
     table: str | None = None
 
 
-class AuthenticationFailed(_ServerErrorFields, DriverException):
+# --- async-cassandra's names, as bases of the errors they stood for there ---------------------
+
+
+class AsyncCassandraError(DriverException):
+    """async-cassandra's base class: the errors the client raises itself (connection, query,
+    timeout, authentication and configuration problems), not the server's errors."""
+
+
+class ConnectionError(AsyncCassandraError):
+    """async-cassandra's ``ConnectionError``: no connection could be made or used
+    (``NoHostAvailable``, ``ConnectionException``, ``ConnectionClosed``). Not the builtin
+    ``ConnectionError``."""
+
+
+class QueryError(AsyncCassandraError):
+    """async-cassandra's ``QueryError``: a query failed on the client side (a parameter that
+    does not fit, undecodable data, a page after the last, a trace that cannot be read)."""
+
+
+class TimeoutError(AsyncCassandraError, builtins.TimeoutError):
+    """async-cassandra's ``TimeoutError``: the client stopped waiting (``OperationTimedOut``).
+    Also the builtin ``TimeoutError`` and, on Python 3.10, ``asyncio.TimeoutError``."""
+
+
+class AuthenticationError(AsyncCassandraError):
+    """async-cassandra's ``AuthenticationError``: the credentials were refused
+    (``AuthenticationFailed``)."""
+
+
+class UnsupportedOperation(DriverException):
+    """cassandra-driver's ``UnsupportedOperation``: an argument or operation that aiocql
+    cannot honour; the message says what to do instead."""
+
+
+class AuthenticationFailed(_ServerErrorFields, AuthenticationError):
     """The credentials were refused."""
 
 
@@ -248,8 +299,16 @@ class UnpreparedStatement(_ServerErrorFields, DriverException):
 
 # --- client side ----------------------------------------------------------------------------
 
+# On Python 3.10, asyncio.TimeoutError is not the builtin TimeoutError: be both.
+if sys.version_info >= (3, 11):
+    _Timeouts = TimeoutError
+else:
 
-class OperationTimedOut(DriverException, TimeoutError):
+    class _Timeouts(TimeoutError, asyncio.TimeoutError):
+        pass
+
+
+class OperationTimedOut(_Timeouts):
     """The client stopped waiting after the ``timeout`` of the call.
 
     The request may or may not have been applied on the server.
@@ -265,7 +324,7 @@ class SchemaAgreementTimeout(OperationTimedOut):
     """
 
 
-class NoHostAvailable(DriverException):
+class NoHostAvailable(ConnectionError):
     """No node could be reached or take the request.
 
     ``errors`` maps each host tried (``"host:port"``) to the exception it failed with:
@@ -278,7 +337,7 @@ class NoHostAvailable(DriverException):
         super().__init__(message, errors=dict(errors or {}), **fields)
 
 
-class ConnectionException(DriverException):
+class ConnectionException(ConnectionError):
     """A connection broke or could not be used while the request was in flight."""
 
 
@@ -286,24 +345,24 @@ class ConnectionClosed(ConnectionException):
     """The session or cluster was closed; create a new one to go on."""
 
 
-class ConfigurationError(DriverException, ValueError):
+class ConfigurationError(AsyncCassandraError, ValueError):
     """Invalid client-side settings, found before anything reached the network."""
 
 
-class ProtocolError(DriverException):
+class ProtocolError(QueryError):
     """The driver received data it cannot decode (a server or driver bug)."""
 
 
-class TraceUnavailable(DriverException):
+class TraceUnavailable(QueryError):
     """A request's trace could not be read: the server had not finished writing it, or its
     ``system_traces`` tables could not be queried. Try ``get_query_trace()`` again later."""
 
 
-class QueryExhausted(DriverException):
+class QueryExhausted(QueryError):
     """``fetch_next_page()`` was called on the last page (``has_more_pages`` is False)."""
 
 
-class ParameterError(DriverException):
+class ParameterError(QueryError):
     """A parameter cannot be sent as its bind marker's CQL type. Nothing was sent.
 
     ``parameter`` is the position (``"#0"``) or name (``"'id'"``) of the parameter, ``column``

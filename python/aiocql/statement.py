@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from aiocql._native import BoundStatement, PreparedStatement
@@ -14,7 +14,11 @@ __all__ = ["BatchStatement", "BatchType", "ConsistencyLevel", "SimpleStatement",
 
 class ConsistencyLevel(IntEnum):
     """How many replicas must answer; the values are the native protocol's (and
-    cassandra-driver's)."""
+    cassandra-driver's). ``ConsistencyLevel.value_to_name`` and ``name_to_value`` map the
+    values and names both ways, as cassandra-driver's do."""
+
+    value_to_name: ClassVar[dict[int, str]]
+    name_to_value: ClassVar[dict[str, int]]
 
     ANY = 0
     ONE = 1
@@ -27,6 +31,10 @@ class ConsistencyLevel(IntEnum):
     SERIAL = 8
     LOCAL_SERIAL = 9
     LOCAL_ONE = 10
+
+
+ConsistencyLevel.value_to_name = {level.value: level.name for level in ConsistencyLevel}
+ConsistencyLevel.name_to_value = {level.name: level.value for level in ConsistencyLevel}
 
 
 class Statement:

@@ -63,6 +63,13 @@ lookups! {
     plain_text_auth_provider_class = "aiocql.auth"."PlainTextAuthProvider";
     /// `aiocql.UNSET_VALUE`: leave the column as it is.
     unset_value = "aiocql.types"."UNSET_VALUE";
+    /// cassandra-driver's row factories (`aiocql.rows`, re-exported by `aiocql.query`).
+    tuple_factory = "aiocql.rows"."tuple_factory";
+    named_tuple_factory = "aiocql.rows"."named_tuple_factory";
+    dict_factory = "aiocql.rows"."dict_factory";
+    ordered_dict_factory = "aiocql.rows"."ordered_dict_factory";
+    /// `collections.OrderedDict`, the rows of `ordered_dict_factory`.
+    ordered_dict_class = "collections"."OrderedDict";
 }
 
 /// Standard-library classes the conversions build values with.

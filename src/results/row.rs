@@ -13,6 +13,7 @@ use scylla::frame::response::result::ColumnSpec;
 use super::columns::Columns;
 use crate::codec::{deserialize, Decoding};
 use crate::errors::DriverError;
+use crate::interop::imports;
 
 /// One row of a result: a tuple with named columns.
 #[pyclass(module = "aiocql", frozen)]
@@ -172,6 +173,26 @@ enum RowFactory<'py> {
     Call(Bound<'py, PyAny>),
 }
 
+/// What cassandra-driver's row factory `f` (of `aiocql.query`) makes, if it is one: these take
+/// every row of a result at once, so they are not called as they are.
+fn driver_factory<'py>(f: &Bound<'py, PyAny>) -> Option<RowFactory<'py>> {
+    let py = f.py();
+    let is = |lookup: fn(Python<'_>) -> PyResult<Bound<'_, PyAny>>| {
+        lookup(py).is_ok_and(|known| f.is(&known))
+    };
+    if is(imports::dict_factory) {
+        Some(RowFactory::Dict)
+    } else if is(imports::tuple_factory) {
+        Some(RowFactory::Tuple)
+    } else if is(imports::named_tuple_factory) {
+        Some(RowFactory::Named)
+    } else if is(imports::ordered_dict_factory) {
+        imports::ordered_dict_class(py).ok().map(RowFactory::Call)
+    } else {
+        None
+    }
+}
+
 /// How the rows of one result are made: what kind of object each row is, and the classes
 /// registered for user-defined types, for the UDT values in its columns.
 pub(crate) struct RowBuilder<'py> {
@@ -193,7 +214,7 @@ impl<'py> RowBuilder<'py> {
             Some(f) if f.is(py.get_type::<PyTuple>()) => RowFactory::Tuple,
             Some(f) if f.is(py.get_type::<PyDict>()) => RowFactory::Dict,
             Some(f) if f.is(py.get_type::<Row>()) => RowFactory::Named,
-            Some(f) => RowFactory::Call(f.clone()),
+            Some(f) => driver_factory(f).unwrap_or_else(|| RowFactory::Call(f.clone())),
         };
         RowBuilder {
             py,
