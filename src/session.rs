@@ -43,7 +43,14 @@ struct CallProfile {
 /// Create one session at start-up and share it: it multiplexes any number of concurrent
 /// requests over its connection pools. Every network call returns an awaitable and takes a
 /// keyword `timeout=` in seconds.
-#[pyclass(module = "aiocql", name = "AsyncSession", frozen, weakref)]
+#[pyclass(
+    module = "aiocql",
+    name = "AsyncSession",
+    frozen,
+    weakref,
+    dict,
+    subclass
+)]
 pub(crate) struct Session {
     core: Arc<SessionCore>,
 }

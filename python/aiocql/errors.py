@@ -131,11 +131,44 @@ def _rebuild(cls: type[DriverException], message: str, fields: dict[str, Any]) -
     return cls(message, **fields)
 
 
+# cassandra-driver's summary of each server error code, in the text of its exceptions.
+_SUMMARIES = {
+    0x0000: "Server error",
+    0x000A: "Protocol error",
+    0x0100: "Bad credentials",
+    0x1000: "Unavailable exception",
+    0x1001: "Coordinator node overloaded",
+    0x1002: "Coordinator node is bootstrapping",
+    0x1003: "Error during truncate",
+    0x1100: "Coordinator node timed out waiting for replica nodes' responses",
+    0x1200: "Coordinator node timed out waiting for replica nodes' responses",
+    0x1300: "Replica(s) failed to execute read",
+    0x1400: "User Defined Function failure",
+    0x1500: "Replica(s) failed to execute write",
+    0x2000: "Syntax error in CQL query",
+    0x2100: "Unauthorized",
+    0x2200: "Invalid query",
+    0x2300: "Query invalid because of configuration issue",
+    0x2400: "Already exists",
+    0x2500: "Matching prepared statement not found on this node",
+}
+
+
 class _ServerErrorFields:
-    """Mixin documenting the ``code`` every server error carries."""
+    """Mixin of the server's errors: the ``code`` each one carries, and cassandra-driver's
+    text (``Error from server: code=2200 [Invalid query] message="..."``); ``message`` keeps
+    the server's message alone."""
 
     code: int | None = None
     """The native-protocol error code the server sent."""
+
+    message: str
+
+    def __str__(self) -> str:
+        if self.code is None:
+            return self.message
+        summary = _SUMMARIES.get(self.code, "Server error")
+        return f'Error from server: code={self.code:04x} [{summary}] message="{self.message}"'
 
 
 # --- server: could not execute ---------------------------------------------------------------

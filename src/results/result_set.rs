@@ -30,7 +30,14 @@ pub(crate) trait NextPage: Send + Sync {
 }
 
 /// The rows of a query, all fetched: iterable, indexable, and async-iterable.
-#[pyclass(module = "aiocql", name = "AsyncResultSet", frozen)]
+#[pyclass(
+    module = "aiocql",
+    name = "AsyncResultSet",
+    frozen,
+    weakref,
+    dict,
+    subclass
+)]
 pub(crate) struct ResultSet {
     rows: Py<PyList>,
     columns: Option<Py<Columns>>,

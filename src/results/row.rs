@@ -57,14 +57,21 @@ impl Row {
         py: Python<'py>,
         name: &Bound<'py, PyString>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        match self.columns.get().position(py, name.as_any())? {
-            Some(i) => self.values.bind(py).get_item(i),
-            None => Err(PyAttributeError::new_err(format!(
-                "row has no column {:?}; columns are {}",
-                name.to_cow()?,
-                self.columns.get().names(py).repr()?
-            ))),
+        let columns = self.columns.get();
+        if let Some(i) = columns.position(py, name.as_any())? {
+            return self.values.bind(py).get_item(i);
         }
+        // cassandra-driver's `row.applied`, for the `[applied]` column of a conditional write.
+        if name.to_cow()? == "applied" {
+            if let Some(i) = columns.position(py, pyo3::intern!(py, "[applied]").as_any())? {
+                return self.values.bind(py).get_item(i);
+            }
+        }
+        Err(PyAttributeError::new_err(format!(
+            "row has no column {:?}; columns are {}",
+            name.to_cow()?,
+            columns.names(py).repr()?
+        )))
     }
 
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

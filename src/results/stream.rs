@@ -78,7 +78,13 @@ enum Step<T> {
 ///
 /// Use it as an async context manager (or call `close()`) to stop fetching when done.
 /// One consumer at a time: rows and pages are handed out in order, each exactly once.
-#[pyclass(module = "aiocql", name = "AsyncStreamingResultSet")]
+#[pyclass(
+    module = "aiocql",
+    name = "AsyncStreamingResultSet",
+    weakref,
+    dict,
+    subclass
+)]
 pub(crate) struct StreamingResultSet {
     /// Raw rows of the current page not yet converted.
     page: Option<RawPage>,

@@ -49,8 +49,12 @@ def test_message_and_fields() -> None:
     exc = errors.WriteTimeout(
         "Operation timed out", consistency="QUORUM", write_type="SIMPLE", code=0x1100
     )
-    assert str(exc) == "Operation timed out"
+    assert str(exc) == (
+        "Error from server: code=1100 [Coordinator node timed out waiting for replica nodes' "
+        'responses] message="Operation timed out"'
+    )
     assert exc.message == "Operation timed out"
+    assert str(errors.InvalidRequest("no code")) == "no code"  # made by hand, without a code
     assert exc.write_type == "SIMPLE"
     assert exc.code == 0x1100
     assert "write_type='SIMPLE'" in repr(exc)
