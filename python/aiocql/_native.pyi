@@ -317,7 +317,7 @@ class AsyncRowIterator:
     def __aiter__(self) -> AsyncRowIterator: ...
     def __anext__(self) -> Ready[Row]: ...
 
-@final
+@disjoint_base
 class AsyncResultSet:
     """All rows of a query: iterable, indexable, async-iterable."""
 
@@ -358,7 +358,7 @@ class AsyncResultSet:
         self, *, timeout: float | None = None
     ) -> PendingRequest[AsyncResultSet]: ...
 
-@final
+@disjoint_base
 class AsyncStreamingResultSet:
     """Rows of a large result in constant memory: ``async for row in stream``."""
 
@@ -439,7 +439,7 @@ class BoundStatement:
     @property
     def prepared_statement(self) -> PreparedStatement: ...
 
-@final
+@disjoint_base
 class AsyncSession:
     """A session: runs statements over pooled connections. Create it with ``cluster.connect()``."""
 
