@@ -171,6 +171,29 @@ impl Session {
     }
 }
 
+/// cassandra-driver's arguments that aiocql cannot honour raise `UnsupportedOperation`, naming
+/// the argument, rather than being dropped or refused as unknown keywords.
+fn refuse_unsupported(
+    custom_payload: &Option<Bound<'_, PyAny>>,
+    host: &Option<Bound<'_, PyAny>>,
+    execute_as: &Option<Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    let given = |value: &Option<Bound<'_, PyAny>>| value.as_ref().is_some_and(|v| !v.is_none());
+    let refusal = if given(custom_payload) {
+        "custom_payload is not supported: the Rust driver under aiocql cannot send a custom \
+         payload; remove it"
+    } else if given(host) {
+        "host= is not supported yet: aiocql cannot pin one request to a node; use a \
+         load-balancing policy (an execution profile) instead"
+    } else if given(execute_as) {
+        "execute_as is not supported: proxy execution is a DataStax Enterprise feature that \
+         Apache Cassandra does not have; remove it"
+    } else {
+        return Ok(());
+    };
+    Err(DriverError::Unsupported(refusal.into()).into())
+}
+
 #[pymethods]
 impl Session {
     /// Run a CQL statement and return all its rows as an `AsyncResultSet`.
@@ -184,24 +207,32 @@ impl Session {
     /// factory); every call here takes it. With `trace=True` the server traces the request, and
     /// `await rs.get_query_trace()` reads the trace (`execute_page` and `execute_batch` too).
     ///
+    /// The arguments come in async-cassandra's (and cassandra-driver's) order, so positional
+    /// calls written for them work.
+    ///
     /// Raises `ParameterTypeError`/`ParameterValueError` for values that do not fit their
     /// column (nothing is sent), server errors such as `InvalidRequest` or `SyntaxException`,
-    /// `OperationTimedOut` after `timeout` seconds, `ConnectionClosed` after `close()`.
+    /// `OperationTimedOut` after `timeout` seconds, `ConnectionClosed` after `close()`,
+    /// `UnsupportedOperation` for `custom_payload`, `host` or `execute_as`.
     ///
     ///     rs = await session.execute("SELECT * FROM users WHERE id = ?", [user_id])
-    #[pyo3(signature = (query, parameters=None, *, timeout=None, row_factory=None, paging_state=None, execution_profile=None, trace=false))]
+    #[pyo3(signature = (query, parameters=None, trace=false, custom_payload=None, timeout=None, execution_profile=None, paging_state=None, host=None, execute_as=None, *, row_factory=None))]
     #[allow(clippy::too_many_arguments)]
     fn execute(
         &self,
         py: Python<'_>,
         query: Bound<'_, PyAny>,
         parameters: Option<Bound<'_, PyAny>>,
-        timeout: Option<f64>,
-        row_factory: Option<Bound<'_, PyAny>>,
-        paging_state: Option<Bound<'_, PyAny>>,
-        execution_profile: Option<&str>,
         trace: bool,
+        custom_payload: Option<Bound<'_, PyAny>>,
+        timeout: Option<f64>,
+        execution_profile: Option<&str>,
+        paging_state: Option<Bound<'_, PyAny>>,
+        host: Option<Bound<'_, PyAny>>,
+        execute_as: Option<Bound<'_, PyAny>>,
+        row_factory: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PendingRequest> {
+        refuse_unsupported(&custom_payload, &host, &execute_as)?;
         let mut profile = self.profile(execution_profile)?;
         profile.routing.tracing = trace;
         let row_factory = args::row_factory(row_factory)?;
@@ -311,7 +342,7 @@ impl Session {
     ///     async with await session.execute_stream(query, stream_config=StreamConfig(fetch_size=5000)) as stream:
     ///         async for row in stream:
     ///             handle(row)
-    #[pyo3(signature = (query, parameters=None, stream_config=None, *, timeout=None, row_factory=None, paging_state=None, execution_profile=None))]
+    #[pyo3(signature = (query, parameters=None, stream_config=None, execution_profile=None, timeout=None, *, row_factory=None, paging_state=None, trace=false, custom_payload=None, host=None, execute_as=None))]
     #[allow(clippy::too_many_arguments)]
     fn execute_stream(
         &self,
@@ -319,11 +350,24 @@ impl Session {
         query: Bound<'_, PyAny>,
         parameters: Option<Bound<'_, PyAny>>,
         stream_config: Option<Bound<'_, PyAny>>,
+        execution_profile: Option<&str>,
         timeout: Option<f64>,
         row_factory: Option<Bound<'_, PyAny>>,
         paging_state: Option<Bound<'_, PyAny>>,
-        execution_profile: Option<&str>,
+        trace: bool,
+        custom_payload: Option<Bound<'_, PyAny>>,
+        host: Option<Bound<'_, PyAny>>,
+        execute_as: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PendingRequest> {
+        refuse_unsupported(&custom_payload, &host, &execute_as)?;
+        if trace {
+            return Err(DriverError::Unsupported(
+                "trace=True is not supported on execute_stream: trace one page with \
+                 execute_page(..., trace=True)"
+                    .into(),
+            )
+            .into());
+        }
         let profile = self.profile(execution_profile)?;
         let row_factory = args::row_factory(row_factory)?;
         let settings = StreamSettings::from_config(stream_config.as_ref())?;
@@ -428,14 +472,16 @@ impl Session {
     ///     batch.add(insert_user, (user_id, name))
     ///     batch.add("UPDATE counts SET n = ? WHERE k = ?", (3, "users"))
     ///     await session.execute_batch(batch)
-    #[pyo3(signature = (batch, *, timeout=None, execution_profile=None, trace=false))]
+    #[pyo3(signature = (batch, trace=false, custom_payload=None, timeout=None, execution_profile=None))]
     fn execute_batch(
         &self,
         batch: Bound<'_, PyAny>,
+        trace: bool,
+        custom_payload: Option<Bound<'_, PyAny>>,
         timeout: Option<f64>,
         execution_profile: Option<&str>,
-        trace: bool,
     ) -> PyResult<PendingRequest> {
+        refuse_unsupported(&custom_payload, &None, &None)?;
         let mut profile = self.profile(execution_profile)?;
         profile.routing.tracing = trace;
         if !batch.is_instance(&imports::batch_statement_class(batch.py())?)? {
@@ -452,8 +498,14 @@ impl Session {
     /// Raises `SyntaxException` or `InvalidRequest` when the server rejects the statement.
     ///
     ///     insert = await session.prepare("INSERT INTO users (id, name) VALUES (?, ?)")
-    #[pyo3(signature = (query, *, timeout=None))]
-    fn prepare(&self, query: &str, timeout: Option<f64>) -> PyResult<PendingRequest> {
+    #[pyo3(signature = (query, custom_payload=None, timeout=None))]
+    fn prepare(
+        &self,
+        query: &str,
+        custom_payload: Option<Bound<'_, PyAny>>,
+        timeout: Option<f64>,
+    ) -> PyResult<PendingRequest> {
+        refuse_unsupported(&custom_payload, &None, &None)?;
         let timeout = self.deadline(timeout, None, self.core.default_timeout())?;
         let text = query.to_owned();
         Ok(request(&self.core, move |_py, core, session| {

@@ -447,12 +447,15 @@ class AsyncSession:
         self,
         query: str | PreparedStatement | BoundStatement | SimpleStatement | BatchStatement,
         parameters: Sequence[Any] | Mapping[str, Any] | None = None,
-        *,
-        timeout: float | None = None,
-        row_factory: Callable[..., Any] | None = None,
-        paging_state: bytes | str | None = None,
-        execution_profile: str | None = None,
         trace: bool = False,
+        custom_payload: Mapping[str, bytes] | None = None,
+        timeout: float | None = None,
+        execution_profile: str | None = None,
+        paging_state: bytes | str | None = None,
+        host: Any = None,
+        execute_as: str | None = None,
+        *,
+        row_factory: Callable[..., Any] | None = None,
     ) -> PendingRequest[AsyncResultSet]: ...
     def execute_page(
         self,
@@ -471,11 +474,15 @@ class AsyncSession:
         query: str | PreparedStatement | BoundStatement | SimpleStatement,
         parameters: Sequence[Any] | Mapping[str, Any] | None = None,
         stream_config: StreamConfig | None = None,
-        *,
+        execution_profile: str | None = None,
         timeout: float | None = None,
+        *,
         row_factory: Callable[..., Any] | None = None,
         paging_state: bytes | str | None = None,
-        execution_profile: str | None = None,
+        trace: bool = False,
+        custom_payload: Mapping[str, bytes] | None = None,
+        host: Any = None,
+        execute_as: str | None = None,
     ) -> PendingRequest[AsyncStreamingResultSet]: ...
     def execute_concurrent(
         self,
@@ -499,13 +506,16 @@ class AsyncSession:
     def execute_batch(
         self,
         batch: BatchStatement,
-        *,
+        trace: bool = False,
+        custom_payload: Mapping[str, bytes] | None = None,
         timeout: float | None = None,
         execution_profile: str | None = None,
-        trace: bool = False,
     ) -> PendingRequest[AsyncResultSet]: ...
     def prepare(
-        self, query: str, *, timeout: float | None = None
+        self,
+        query: str,
+        custom_payload: Mapping[str, bytes] | None = None,
+        timeout: float | None = None,
     ) -> PendingRequest[PreparedStatement]: ...
     def set_keyspace(
         self, keyspace: str, *, timeout: float | None = None

@@ -61,6 +61,10 @@ pub(crate) enum DriverError {
     #[error("{0}")]
     Configuration(String),
 
+    /// An argument or operation aiocql cannot honour; the message says what to do instead.
+    #[error("{0}")]
+    Unsupported(String),
+
     /// The driver received something it cannot decode; a bug in the driver or the server.
     #[error("{0}")]
     Protocol(String),

@@ -196,6 +196,9 @@ impl DriverError {
             DriverError::Configuration(message) => {
                 instantiate(py, "ConfigurationError", &message, no_fields)
             }
+            DriverError::Unsupported(message) => {
+                instantiate(py, "UnsupportedOperation", &message, no_fields)
+            }
             DriverError::Protocol(message) => instantiate(py, "ProtocolError", &message, no_fields),
             DriverError::TraceUnavailable(message) => {
                 instantiate(py, "TraceUnavailable", &message, no_fields)

@@ -4,13 +4,25 @@ references, subclasses), and cassandra-driver's text of a server error."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from aiocql import AsyncCluster, AsyncResultSet, AsyncSession, InvalidRequest
+from aiocql import (
+    EXEC_PROFILE_DEFAULT,
+    AsyncCluster,
+    AsyncResultSet,
+    AsyncSession,
+    BatchStatement,
+    InvalidRequest,
+    OperationTimedOut,
+    UnsupportedOperation,
+)
+
+PausedNode = Callable[[int], contextlib.AbstractContextManager[None]]
 
 
 @pytest.fixture
@@ -91,3 +103,50 @@ async def test_a_server_error_reads_like_cassandra_drivers(session: AsyncSession
     )
     assert error.message == "table no_such_table_for_text does not exist"
     assert error.code == 0x2200
+
+
+async def test_async_cassandras_arguments_in_their_places(
+    session: AsyncSession, accounts: str, paused_node: PausedNode
+) -> None:
+    select = f"SELECT * FROM {accounts}"
+    # execute(query, parameters, trace, custom_payload, timeout, execution_profile, ...)
+    traced = await session.execute(select, None, True, None, 30.0, EXEC_PROFILE_DEFAULT)
+    assert traced.trace_id is not None
+    insert = await session.prepare(f"INSERT INTO {accounts} (k, v) VALUES (?, ?)", None, 30.0)
+    batch = BatchStatement()
+    batch.add(insert, (5, 50))
+    await session.execute_batch(batch, False, None, 30.0, EXEC_PROFILE_DEFAULT)
+    stream = await session.execute_stream(select, None, None, EXEC_PROFILE_DEFAULT, 30.0)
+    assert [row.k async for row in stream] == [5]
+    # The positional timeout is the call's timeout.
+    with paused_node(1), pytest.raises(OperationTimedOut):
+        await session.execute(select, None, False, None, 0.2)
+
+
+@pytest.mark.parametrize(
+    ("call", "named"),
+    [
+        ("execute", "custom_payload"),
+        ("execute", "host"),
+        ("execute", "execute_as"),
+        ("execute_stream", "custom_payload"),
+        ("execute_stream", "trace"),
+        ("execute_batch", "custom_payload"),
+        ("prepare", "custom_payload"),
+    ],
+)
+async def test_arguments_aiocql_cannot_honour_raise_naming_them(
+    session: AsyncSession, accounts: str, call: str, named: str
+) -> None:
+    value: object = {
+        "custom_payload": {"k": b"v"},
+        "host": "127.0.0.1:9042",
+        "execute_as": "bob",
+        "trace": True,
+    }[named]
+    batch = BatchStatement()
+    batch.add(f"INSERT INTO {accounts} (k, v) VALUES (9, 9)")
+    target = batch if call == "execute_batch" else f"SELECT * FROM {accounts}"
+    with pytest.raises(UnsupportedOperation, match=f"^{named}"):
+        await getattr(session, call)(target, **{named: value})
+    assert (await session.execute(f"SELECT * FROM {accounts}")).all() == []  # nothing was sent
