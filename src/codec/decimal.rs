@@ -6,7 +6,7 @@
 //! represented in CQL and are refused.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyInt, PyTuple};
+use pyo3::types::{PyBool, PyFloat, PyInt, PyTuple};
 
 use super::integer::{read_varint, write_varint_i128, write_varint_py};
 use super::{classes, classes_for_bind, malformed, ConvError, ConvResult};
@@ -18,9 +18,20 @@ pub(crate) fn serialize(value: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> ConvResu
         return write_varint_py(value, out);
     }
     let decimal_class = classes_for_bind(py)?.decimal.bind(py);
+    // A float is taken exactly, as cassandra-driver does: Decimal(0.1) is
+    // 0.1000000000000000055511151231257827021181583404541015625, not 0.1.
+    let exact;
+    let value = if value.is_instance_of::<PyFloat>() {
+        exact = decimal_class
+            .call1((value,))
+            .map_err(|e| ConvError::value(e.to_string()))?;
+        &exact
+    } else {
+        value
+    };
     if !value.is_instance(decimal_class).unwrap_or(false) {
         return Err(ConvError::type_mismatch(
-            "decimal.Decimal or int for CQL decimal",
+            "decimal.Decimal, int or float for CQL decimal",
             value,
         ));
     }

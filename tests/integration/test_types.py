@@ -210,6 +210,9 @@ ROUND_TRIPS = [
     ),
     case("c_decimal", 42, Decimal("42"), id="decimal-from-int"),
     case("c_decimal", -(10**50), Decimal(-(10**50)), id="decimal-from-huge-int"),
+    # A float is taken exactly, as cassandra-driver takes it: every binary digit of 0.1.
+    case("c_decimal", 0.1, Decimal(0.1), id="decimal-from-float-exactly"),
+    case("c_decimal", -2.5e-300, Decimal(-2.5e-300), id="decimal-from-tiny-float"),
     # text
     case("c_text", "hello", id="text-ascii"),
     case("c_text", "héllo wörld ✓ 𝄞 日本語 🎉", id="text-unicode"),
@@ -496,7 +499,8 @@ BAD_VALUES = [
     bad("c_double", True, ParameterTypeError, "got bool", id="double-bool"),
     bad("c_double", "1.5", ParameterTypeError, "got str", id="double-str"),
     # decimal
-    bad("c_decimal", 1.5, ParameterTypeError, "got float", id="decimal-float"),
+    bad("c_decimal", float("nan"), ParameterValueError, "no NaN", id="decimal-nan-float"),
+    bad("c_decimal", "1.5", ParameterTypeError, "got str", id="decimal-str"),
     bad("c_decimal", Decimal("NaN"), ParameterValueError, "NaN or infinity", id="decimal-nan"),
     bad("c_decimal", Decimal("-Infinity"), ParameterValueError, "NaN", id="decimal-infinity"),
     bad(
