@@ -211,8 +211,8 @@ ROUND_TRIPS = [
     case("c_decimal", 42, Decimal("42"), id="decimal-from-int"),
     case("c_decimal", -(10**50), Decimal(-(10**50)), id="decimal-from-huge-int"),
     # A float is taken exactly, as cassandra-driver takes it: every binary digit of 0.1.
-    case("c_decimal", 0.1, Decimal(0.1), id="decimal-from-float-exactly"),
-    case("c_decimal", -2.5e-300, Decimal(-2.5e-300), id="decimal-from-tiny-float"),
+    case("c_decimal", 0.1, Decimal(0.1), id="decimal-from-float-exactly"),  # noqa: RUF032 - exactly that float
+    case("c_decimal", -2.5e-300, Decimal(-2.5e-300), id="decimal-from-tiny-float"),  # noqa: RUF032
     # text
     case("c_text", "hello", id="text-ascii"),
     case("c_text", "héllo wörld ✓ 𝄞 日本語 🎉", id="text-unicode"),
