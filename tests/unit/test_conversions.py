@@ -41,7 +41,7 @@ TYPE_ERRORS: list[tuple[str, object]] = [
     ("varint", 1.5),
     ("float", "1.0"),
     ("double", "1.5"),
-    ("decimal", 1.5),
+    ("decimal", "1.5"),
     ("boolean", 1),
     ("text", b"bytes"),
     ("ascii", 7),
@@ -96,6 +96,7 @@ VALUE_ERRORS: list[tuple[str, object, str]] = [
     ("counter", 2**63, "out of range for CQL counter"),
     ("float", 1e39, "out of range for CQL float (32-bit); use a double column"),
     ("decimal", decimal.Decimal("NaN"), "CQL decimal has no NaN or infinity"),
+    ("decimal", float("inf"), "CQL decimal has no NaN or infinity"),
     ("decimal", decimal.Decimal("Infinity"), "CQL decimal has no NaN or infinity"),
     ("decimal", decimal.Decimal("1E+3000000000"), "out of range for CQL decimal (32-bit scale)"),
     ("ascii", "café", "CQL ascii accepts only ASCII characters; found 'é' at position 3"),
@@ -201,6 +202,11 @@ def test_double_round_trip(value: float) -> None:
 @given(st.floats(width=32, allow_nan=True, allow_infinity=True))
 def test_float_round_trip(value: float) -> None:
     assert bits_equal(roundtrip("float", value), value)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_a_float_is_a_decimal_exactly(value: float) -> None:
+    assert roundtrip("decimal", value) == decimal.Decimal(value)
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False))
