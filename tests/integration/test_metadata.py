@@ -398,6 +398,9 @@ async def _freeze_and_thaw(
             down_after = time.monotonic() - frozen
             assert (down.kind, down.host, down.host.is_up) == ("down", host, False)
             assert not cluster.metadata.all_hosts()[0].is_up
+            # The listeners have a watcher of their own, polling at its own moments: keep the
+            # node down until it has seen it too (a shorter outage can be missed by design).
+            await _until(lambda: ("on_down", host) in recorder.calls, 10)
         resumed = time.monotonic()
         up = await asyncio.wait_for(anext(events), UP_WITHIN)
         up_after = time.monotonic() - resumed
