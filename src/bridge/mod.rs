@@ -22,10 +22,12 @@
 //!   awaitable), which aborts the tokio task: the Rust future is dropped, nothing more is sent.
 //!
 //! Modules, lowest first: `runtime` (the tokio runtime, in-flight count), `wake_queue`,
-//! `request` (the three stages of a request), `future`, `loop_bridge`, `awaitable`.
+//! `request` (the three stages of a request), `future`, `loop_bridge`, `awaitable`; `inbox`, the
+//! consumer's end of a channel that an async iterator reads.
 
 pub(crate) mod awaitable;
 pub(crate) mod future;
+pub(crate) mod inbox;
 pub(crate) mod loop_bridge;
 pub(crate) mod request;
 pub(crate) mod runtime;

@@ -119,7 +119,8 @@ pub(crate) fn start(
             Ok(abort) => AbortOnDrop(abort),
             Err(err) => return Box::new(move |_py: Python<'_>| Err(err)) as Completer,
         };
-        let first = receiver.lock().await.recv().await;
+        receiver.receive().await;
+        let first = receiver.take().flatten();
         let page_callback = settings.page_callback;
         Box::new(move |py: Python<'_>| {
             StreamingResultSet::open(

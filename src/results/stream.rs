@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyStopAsyncIteration;
@@ -23,16 +23,15 @@ use pyo3::{PyTraverseError, PyVisit};
 use scylla::deserialize::result::TypedRowIterator;
 use scylla::deserialize::row::ColumnIterator;
 use scylla::response::query_result::QueryRowsResult;
-use tokio::sync::mpsc::error::TryRecvError;
-use tokio::sync::mpsc::{self, Receiver, Sender};
+use tokio::sync::mpsc::{self, Sender};
 
 use super::columns::{page_columns, Columns};
 use super::context::ResultContext;
 use super::row::malformed_row;
+use crate::bridge::inbox::Inbox;
 use crate::bridge::runtime::AbortOnDrop;
 use crate::bridge::{Completer, PendingRequest, Ready};
 use crate::errors::{runtime_error, type_error, DriverError, DriverResult};
-use crate::interop::sync::lock;
 
 /// Rows converted to Python objects at a time, as the consumer reaches them.
 const CHUNK_ROWS: usize = 256;
@@ -43,8 +42,6 @@ const YIELD_INTERVAL: Duration = Duration::from_micros(250);
 
 /// What crosses the channel: a non-empty page, or the error that ended the stream.
 pub(crate) type PageItem = DriverResult<QueryRowsResult>;
-/// The consumer's end of the channel, shared with the requests that wait on it.
-pub(crate) type PageReceiver = Arc<tokio::sync::Mutex<Receiver<PageItem>>>;
 type RowCursor<'a> = TypedRowIterator<'a, 'a, ColumnIterator<'a, 'a>>;
 
 self_cell::self_cell!(
@@ -59,9 +56,9 @@ self_cell::self_cell!(
 
 /// Opens the channel a stream's pages cross: one slot, so the producer is at most one page
 /// ahead (it reserves the slot before it requests a page).
-pub(crate) fn page_channel() -> (Sender<PageItem>, PageReceiver) {
+pub(crate) fn page_channel() -> (Sender<PageItem>, Inbox<PageItem>) {
     let (sender, receiver) = mpsc::channel(1);
-    (sender, Arc::new(tokio::sync::Mutex::new(receiver)))
+    (sender, Inbox::new(receiver))
 }
 
 /// What the consumer can have now.
@@ -91,10 +88,7 @@ pub(crate) struct StreamingResultSet {
     columns: Option<Py<Columns>>,
     /// Rows converted and not yet handed out.
     ready: VecDeque<Py<PyAny>>,
-    receiver: PageReceiver,
-    /// Items received by a waiting request: kept here, so a consumer cancelled while its page
-    /// was arriving loses nothing. `None` marks the end of the channel.
-    inbox: Arc<Mutex<VecDeque<Option<PageItem>>>>,
+    inbox: Inbox<PageItem>,
     producer: Option<AbortOnDrop>,
     requested: Arc<AtomicUsize>,
     context: ResultContext,
@@ -110,7 +104,7 @@ impl StreamingResultSet {
     /// first item it sent. Dropping the stream drops `producer`, which stops it.
     pub(crate) fn open(
         py: Python<'_>,
-        receiver: PageReceiver,
+        inbox: Inbox<PageItem>,
         first: Option<PageItem>,
         producer: AbortOnDrop,
         requested: Arc<AtomicUsize>,
@@ -123,8 +117,7 @@ impl StreamingResultSet {
                 page: None,
                 columns: None,
                 ready: VecDeque::new(),
-                receiver,
-                inbox: Arc::new(Mutex::new(VecDeque::new())),
+                inbox,
                 producer: Some(producer),
                 requested,
                 context,
@@ -182,19 +175,6 @@ impl StreamingResultSet {
         Ok(())
     }
 
-    /// A page that has already arrived, if any.
-    fn try_receive(&mut self) -> Option<Option<PageItem>> {
-        if let Some(item) = lock(&self.inbox).pop_front() {
-            return Some(item);
-        }
-        let mut receiver = self.receiver.try_lock().ok()?;
-        match receiver.try_recv() {
-            Ok(item) => Some(Some(item)),
-            Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) => Some(None),
-        }
-    }
-
     /// Converts up to `limit` rows of the current page into `ready`.
     fn convert(&mut self, py: Python<'_>, limit: usize) -> PyResult<()> {
         let Self {
@@ -249,7 +229,7 @@ impl StreamingResultSet {
             if this.finished {
                 return Ok(Step::End);
             }
-            let Some(item) = this.try_receive() else {
+            let Some(item) = this.inbox.try_receive() else {
                 return Ok(Step::Wait);
             };
             drop(this);
@@ -292,15 +272,10 @@ impl StreamingResultSet {
         slf: &Bound<'_, Self>,
         take: fn(&Bound<'_, Self>) -> PyResult<Py<PyAny>>,
     ) -> PyResult<PendingRequest> {
-        let (receiver, inbox) = {
-            let this = slf.try_borrow()?;
-            (this.receiver.clone(), this.inbox.clone())
-        };
+        let inbox = slf.try_borrow()?.inbox.clone();
         let stream = slf.clone().unbind();
         Ok(PendingRequest::from_work(async move {
-            let item = receiver.lock().await.recv().await;
-            // No await between receiving and keeping: cancellation cannot lose the page.
-            lock(&inbox).push_back(item);
+            inbox.receive().await;
             Box::new(move |py: Python<'_>| {
                 let stream = stream.bind(py);
                 stream.try_borrow_mut()?.last_yield = Instant::now();
@@ -335,10 +310,7 @@ impl StreamingResultSet {
         self.page = None;
         self.ready.clear();
         self.producer = None; // aborts the producer
-        lock(&self.inbox).clear();
-        if let Ok(mut receiver) = self.receiver.try_lock() {
-            receiver.close();
-        }
+        self.inbox.close();
     }
 }
 
